@@ -28,6 +28,10 @@ test: $(STAMP)
 	$(BIN)/nbdev-test --n-workers 2 --timing
 	$(BIN)/pytest -q
 
+## speed/size ratios measured side by side (2 threads, after warm-up) -> bench/latest.json
+bench: $(STAMP)
+	$(BIN)/fabkd bench
+
 ## JupyterLab with the project importable
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=.
