@@ -1,0 +1,37 @@
+"Every registered study report runs at the smoke preset through papermill and writes a valid results.json."
+import json, subprocess, sys
+from pathlib import Path
+import pytest
+from fabkd.studies import STUDIES
+from fabkd.report import load_results
+
+FABKD = str(Path(sys.executable).parent/'fabkd')
+
+def test_study_list_names_every_study():
+    out = subprocess.run([FABKD, 'study', 'list'], capture_output=True, text=True, timeout=120).stdout
+    for name in STUDIES: assert name in out
+
+def test_all_studies_at_smoke_preset(tmp_path):
+    r = subprocess.run([FABKD, 'study', 'run', '--all', '--preset', 'smoke', '--out-root', str(tmp_path)],
+                       capture_output=True, text=True, timeout=1200)
+    assert r.returncode == 0, r.stderr[-3000:]
+    for name in STUDIES:
+        (run,) = (tmp_path/name).iterdir()
+        res = load_results(run)                       # schema-checked
+        assert res['study'] == name and res['preset'] == 'smoke'
+        assert (run/'executed.ipynb').is_file() and not (run/'executed.ipynb.part').exists()
+        assert res['figures'] and all((run/f).is_file() for f in res['figures'])
+        assert json.loads((run/'params.json').read_text())['preset'] == 'smoke'
+        assert 'run folder:' in r.stdout
+
+@pytest.mark.parametrize('args, message', [
+    (['study', 'run', 'nosuch'], "study='nosuch' is not valid"),
+    (['study', 'run', 'small_cnn_kd', '--preset', 'smoke', '-p', 'alpha', '2'], 'alpha=2.0 is not valid'),
+    (['study', 'run', 'small_cnn_kd', '--preset', 'smoke', '-p', 'colour', 'red'], "parameter 'colour' is not valid"),
+    (['study', 'run', 'small_cnn_kd', '--preset', 'full'], 'data_root=None is not valid'),
+    (['study', 'run', '--all', '--preset', 'huge'], "preset='huge' is not valid"),
+])
+def test_bad_study_input_runs_nothing(tmp_path, args, message):
+    r = subprocess.run([FABKD, *args, '--out-root', str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and message in r.stderr and 'Traceback' not in r.stderr
+    assert list(tmp_path.iterdir()) == []
