@@ -6,7 +6,7 @@ STAMP := .venv/.fabkd-installed
 export OMP_NUM_THREADS ?= 2
 export MPLBACKEND ?= Agg
 
-.PHONY: venv study test lab bench clean-venv
+.PHONY: venv study test lab bench site browser clean-venv
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv .venv
@@ -18,12 +18,23 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-## the default study on the embedded dataset
+## seed 000's study at the cpu preset (embedded data, 2 cores: ~14 min) -> reports/_runs/fabgaurd_defects/<run-id>/
 study: $(STAMP)
-	$(BIN)/fabkd quickstart
+	$(BIN)/fabkd study run fabgaurd_defects --preset cpu
+
+## publish the latest run of each study and render the site (Quarto if installed, else an HTML preview in _site/)
+site: $(STAMP)
+	$(BIN)/fabkd site
+
+## Debian's chromium + chromedriver for the site test (apt; needs root or sudo)
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get install -y -q chromium chromium-driver >/dev/null 2>&1 || \
+	  { $$SUDO apt-get update -q >/dev/null && $$SUDO apt-get install -y -q chromium chromium-driver >/dev/null; }; }
 
 ## notebooks in sync, notebook tests (slow cells skipped), then pytest
-test: $(STAMP)
+test: $(STAMP) browser
 	$(PY) tools/check_sync.py
 	$(BIN)/nbdev-test --n-workers 2 --timing
 	$(BIN)/pytest -q

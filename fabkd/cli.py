@@ -125,9 +125,15 @@ def main(argv=None):
     r = ssub.add_parser('run', help='run a study report with papermill')
     r.add_argument('name', nargs='?', help='study name (see `fabkd study list`)')
     r.add_argument('--all', action='store_true', help='run every registered study')
-    r.add_argument('--preset', default='cpu', help='smoke | cpu | full')
+    r.add_argument('--preset', default=None, help='smoke | cpu (default) | full')
     r.add_argument('-p', nargs=2, action='append', default=[], metavar=('KEY', 'VALUE'), help='parameter override')
     r.add_argument('--out-root', default=None, help='parent of the run folders (default reports/_runs)')
+    r.add_argument('--resume', default=None, metavar='RUN_ID', help='continue a killed run from its last finished training')
+    si = sub.add_parser('site', help='publish the latest run of each study and render the site (Quarto, or an HTML preview)')
+    si.add_argument('--out', default=None, help='output folder (default _site)')
+    si.add_argument('--runs-root', default=None, help='where the study runs are (default reports/_runs)')
+    si.add_argument('--latest-dir', default=None, help='where the published study pages go (default reports/_latest)')
+    si.add_argument('--no-publish', action='store_true', help='render the pages already published, without looking for new runs')
     b = sub.add_parser('bench', help='speed/size ratios measured side by side; writes bench/latest.json')
     b.add_argument('--only', default=None, help='comma-separated groups (default: all)')
     b.add_argument('--out', default=None, help='output JSON (default bench/latest.json)')
@@ -144,8 +150,20 @@ def main(argv=None):
                 raise FabkdError(f"give a study name or --all; allowed names: {', '.join(STUDIES)}.")
             names = list(STUDIES) if args.all else [args.name]
             overrides = dict(args.p)
-            for n in names: validate(get_study(n), args.preset, overrides)   # every study checked before any runs
-            for n in names: run_study(n, args.preset, overrides, out_root=args.out_root)
+            if args.resume is not None:
+                if args.all or args.preset or overrides:
+                    raise FabkdError("--resume continues one run with its own preset and parameters; allowed: `fabkd study run NAME --resume RUN_ID`.")
+                run_study(args.name, overrides=None, out_root=args.out_root, resume=args.resume)
+                return 0
+            preset = args.preset or 'cpu'
+            for n in names: validate(get_study(n), preset, overrides)   # every study checked before any runs
+            for n in names: run_study(n, preset, overrides, out_root=args.out_root)
+        elif args.cmd == 'site':
+            from fabkd.site import publish_latest, build_site
+            if not args.no_publish:
+                pub = publish_latest(args.runs_root, args.latest_dir)
+                print(f"published the latest run of {len(pub)} stud{'y' if len(pub) == 1 else 'ies'}: {', '.join(p.stem for p in pub) or 'none found'}")
+            print(f"site: {build_site(args.out, args.latest_dir)}")
         elif args.cmd == 'bench':
             from fabkd.benchmarks import run_benches, BENCHES
             only = args.only.split(',') if args.only else None
@@ -154,4 +172,9 @@ def main(argv=None):
     except FabkdError as e:
         print(f"fabkd: error: {e}", file=sys.stderr)
         return 2
+    except RuntimeError as e:
+        from fabkd.studies import StudyFailed
+        if not isinstance(e, StudyFailed): raise
+        print(f"fabkd: {e}", file=sys.stderr)
+        return 1
     return 0

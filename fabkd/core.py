@@ -13,9 +13,9 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['FabkdError', 'check_choice', 'check_range', 'seed_everything', 'set_threads', 'default_device', 'fabkd_home',
-           'project_root', 'atomic_path', 'atomic_write_text', 'atomic_write_json', 'save_weights', 'load_weights',
-           'git_commit', 'cpu_name', 'provenance']
+__all__ = ['TMP_PREFIX', 'FabkdError', 'check_choice', 'check_range', 'seed_everything', 'set_threads', 'default_device',
+           'fabkd_home', 'project_root', 'atomic_path', 'atomic_write_text', 'atomic_write_json', 'clean_stale',
+           'save_weights', 'load_weights', 'git_commit', 'cpu_name', 'provenance']
 
 # %% ../nbs/00_core.ipynb #043f321e
 class FabkdError(ValueError):
@@ -88,6 +88,17 @@ def project_root(start=None):
     return p
 
 # %% ../nbs/00_core.ipynb #65c6d97a
+_writes = 0
+def _crash_point(tmp:Path):
+    "Crash tests only: with FABKD_CRASH_AT_WRITE=N this process SIGKILLs itself half-way through its N-th atomic write."
+    global _writes
+    n = os.environ.get('FABKD_CRASH_AT_WRITE')
+    if not n: return
+    _writes += 1
+    if _writes == int(n):
+        os.truncate(tmp, tmp.stat().st_size // 2)  # a half-written temporary file, as a real kill would leave
+        import signal; os.kill(os.getpid(), signal.SIGKILL)
+
 @contextlib.contextmanager
 def atomic_path(path, # final destination
                ):
@@ -99,6 +110,7 @@ def atomic_path(path, # final destination
     tmp = Path(tmp)
     try:
         yield tmp
+        _crash_point(tmp)
         with open(tmp, 'rb') as f: os.fsync(f.fileno())
         os.replace(tmp, path)
     finally:
@@ -119,6 +131,22 @@ def atomic_write_json(path, obj, indent:int=2):
         if isinstance(o, Path): return str(o)
         raise TypeError(f"cannot write {type(o).__name__} to JSON")
     return atomic_write_text(path, json.dumps(obj, indent=indent, default=_default, allow_nan=True))
+
+# %% ../nbs/00_core.ipynb #f0dfaaea
+TMP_PREFIX = '.tmp-'   # prefix of fabkd's temporary folders
+
+def clean_stale(folder, # a run folder
+               ) -> list:
+    "Remove the temporary files and folders a killed run leaves behind (`.*.tmp`, `.tmp-*/`, `*.part`); returns what was removed."
+    import shutil
+    folder, gone = Path(folder), []
+    for p in sorted(folder.rglob('*'), key=lambda p: -len(p.parts)):
+        stale = (p.is_file() and ((p.name.startswith('.') and p.name.endswith('.tmp')) or p.name.endswith('.part'))) \
+                or (p.is_dir() and p.name.startswith(TMP_PREFIX))
+        if stale and p.exists():
+            shutil.rmtree(p) if p.is_dir() else p.unlink()
+            gone.append(p)
+    return gone
 
 # %% ../nbs/00_core.ipynb #56d65617
 def save_weights(obj,        # a module or a state dict of tensors

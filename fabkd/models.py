@@ -13,7 +13,7 @@ from .core import FabkdError, check_choice, check_range, load_weights
 
 # %% auto #0
 __all__ = ['MODELS', 'SEED_PARAM_CLAIMS', 'count_params', 'CompactCNN', 'TinyDSNet', 'create_model', 'load_pretrained',
-           'param_table']
+           'param_table', 'InputResize']
 
 # %% ../nbs/02_models.ipynb #946350c0
 def count_params(model:nn.Module, # any torch module
@@ -131,3 +131,17 @@ def param_table():
         rows.append(dict(seed=seed, model=desc, params=n, seed_claim=claim,
                          match=None if claim is None else abs(n - claim)/claim <= 0.05))
     return pd.DataFrame(rows)
+
+# %% ../nbs/02_models.ipynb #313c61ca
+class InputResize(nn.Module):
+    "Resize the input batch to `size`×`size` (bilinear) before running `model`."
+    def __init__(self, model:nn.Module, # network that runs at the lower resolution
+                 size:int,             # side in pixels the network sees
+                ):
+        super().__init__()
+        check_range('size', size, 8, 1024, integer=True)
+        self.model, self.size = model, size
+    def forward(self, x):
+        if x.shape[-1] != self.size or x.shape[-2] != self.size:
+            x = nn.functional.interpolate(x, size=(self.size, self.size), mode='bilinear', align_corners=False)
+        return self.model(x)

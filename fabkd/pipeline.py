@@ -39,9 +39,11 @@ class OptimizationPipeline:
                  requirements:Requirements|None=None,
                  threads:int=2,                # torch threads for latency
                  latency_iters:int=30,         # timed calls per stage
+                 latency_warmup:int=10,        # untimed calls first (compiled graphs settle over several calls)
                 ):
         self.baseline, self.eval_dl, self.n_classes, self.input_size = baseline, eval_dl, n_classes, input_size
         self.requirements, self.threads, self.latency_iters = requirements or Requirements(), threads, latency_iters
+        self.latency_warmup = latency_warmup
         self.steps, self.records = [], []
     def add_step(self, name:str, fn, **params):
         "Append a stage `fn(model, **params)`; returns the pipeline, so calls chain."
@@ -50,7 +52,7 @@ class OptimizationPipeline:
         self.steps.append((name, fn, params)); return self
     def _measure(self, name, model, nbytes, seconds, extra):
         fn = model
-        lat = latency(fn, self.input_size, 1, warmup=3, iters=self.latency_iters, threads=self.threads)
+        lat = latency(fn, self.input_size, 1, warmup=self.latency_warmup, iters=self.latency_iters, threads=self.threads)
         acc = evaluate(fn, self.eval_dl, self.n_classes)
         rec = dict(stage=name, size_mb=nbytes/1e6, latency_ms=lat['p50_ms'], latency_p95_ms=lat['p95_ms'],
                    accuracy=acc['accuracy'], top5=acc['top5'], macro_f1=acc['macro_f1'], stage_seconds=seconds, **extra)

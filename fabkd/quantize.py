@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import torch
 from torch import nn
-from .core import FabkdError, check_choice, check_range, atomic_path
+from .core import FabkdError, check_choice, check_range, atomic_path, TMP_PREFIX
 from .data import ImageDataset, calibration_indices, channel_stats
 from .bench import file_bytes, weights_bytes
 
@@ -94,7 +94,7 @@ def export_onnx(model:nn.Module,           # model to export (eval mode is used)
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     model = copy.deepcopy(model).eval()
     x = torch.randn(2, *input_size)
-    with tempfile.TemporaryDirectory(dir=path.parent) as tmp:
+    with tempfile.TemporaryDirectory(dir=path.parent, prefix=TMP_PREFIX) as tmp:
         tmp_path = Path(tmp)/path.name
         try:
             with warnings.catch_warnings(), _quiet():
@@ -163,7 +163,7 @@ def quantize_static(model:nn.Module,       # FP32 model
     if backend == 'onnxruntime':
         from onnxruntime.quantization import quantize_static as ort_qs, QuantFormat, QuantType
         from onnxruntime.quantization.shape_inference import quant_pre_process
-        with tempfile.TemporaryDirectory(dir=out_dir) as tmp:
+        with tempfile.TemporaryDirectory(dir=out_dir, prefix=TMP_PREFIX) as tmp:
             fp32 = export_onnx(model, Path(tmp)/'fp32.onnx', input_size, vb, threads=threads)
             quant_pre_process(str(fp32.paths[0]), str(Path(tmp)/'pre.onnx'))
             with warnings.catch_warnings():
@@ -218,7 +218,7 @@ def quantize_dynamic(model:nn.Module, out_dir, input_size=(3, 64, 64), ops:str='
     model = copy.deepcopy(model).eval()
     vb = verify_batches or [torch.randn(8, *input_size)]
     name = f'int8_dynamic_{ops}'
-    with tempfile.TemporaryDirectory(dir=out_dir) as tmp:
+    with tempfile.TemporaryDirectory(dir=out_dir, prefix=TMP_PREFIX) as tmp:
         fp32 = export_onnx(model, Path(tmp)/'fp32.onnx', input_size, vb, threads=threads)
         quant_pre_process(str(fp32.paths[0]), str(Path(tmp)/'pre.onnx'))
         kw = dict(op_types_to_quantize=['MatMul', 'Gemm']) if ops == 'linear' else {}
@@ -256,10 +256,12 @@ def to_fp16(model:nn.Module, out_dir=None) -> Artifact:
 
 # %% ../nbs/30_quantize.ipynb #b01f6f4d
 def compiled(model:nn.Module, verify_batches, max_abs:float=1e-3) -> Artifact:
-    "`torch.compile`d copy of the model (Inductor), verified against eager."
+    "`torch.compile`d copy of the model (Inductor, dynamic batch), verified against eager."
     m = copy.deepcopy(model).eval()
-    c = torch.compile(m)
-    fn = lambda x: c(x)
+    # one graph for every batch size and one grad mode: each recompile costs tens of seconds on 2 cores
+    c = torch.compile(m, dynamic=True)
+    def fn(x):
+        with torch.inference_mode(): return c(x)
     return _checked(Artifact('compiled', fn, info=dict(backend='inductor')), m, verify_batches, max_abs, 1.0)
 
 # %% ../nbs/30_quantize.ipynb #d2a7f1de

@@ -46,10 +46,21 @@ def _plain(v):
     if isinstance(v, (np.bool_,)): return bool(v)
     return v
 
+def _show_png(path):
+    "Display a PNG as a notebook output when running inside IPython (no-op elsewhere)."
+    try:
+        from IPython import get_ipython
+        from IPython.display import Image, display
+    except ImportError: return
+    if get_ipython() is not None: display(Image(filename=str(path)))
+
 class Report:
     "Collects a study run's numbers, tables, figures and seed claims; writes `results.json`."
-    def __init__(self, run_dir, study:str, preset:str, parameters:dict):
+    def __init__(self, run_dir, study:str, preset:str, parameters:dict, checkpoints:bool=True):
         self.run_dir = Path(run_dir); self.run_dir.mkdir(parents=True, exist_ok=True)
+        if checkpoints:   # every finished training becomes a checkpoint, so `--resume` can continue a killed run
+            from fabkd.train import use_checkpoints
+            use_checkpoints(self.run_dir/'checkpoints')
         self.data = dict(study=study, run_id=self.run_dir.name, preset=preset, parameters=dict(parameters), metrics={},
                          tables={}, claims=[], figures=[], wall_seconds=0.0, provenance={})
         self.t0 = time.perf_counter()
@@ -69,7 +80,10 @@ class Report:
         "Save a matplotlib figure as `figures/<name>.png` (atomically) and record it."
         p = self.run_dir/'figures'/f'{name}.png'; p.parent.mkdir(exist_ok=True)
         with atomic_path(p) as tmp: fig.savefig(tmp, format='png', dpi=110, bbox_inches='tight')
-        self.data['figures'].append(str(p.relative_to(self.run_dir))); return p
+        self.data['figures'].append(str(p.relative_to(self.run_dir)))
+        _show_png(p)   # the executed notebook (and the site built from it) shows the saved file itself
+        import matplotlib.pyplot as plt; plt.close(fig)
+        return p
     def claim(self, what:str, measured, claim, rel_tol:float|None=0.1, comparable:bool=True, note:str=''):
         "Record a seed claim beside the measured value; verdict by relative tolerance (None: not comparable)."
         measured, claim = _plain(measured), _plain(claim)
@@ -86,6 +100,8 @@ class Report:
         if seeds is not None: self.data['seeds'] = list(seeds)
         self.data['provenance'] = provenance()
         validate_results(self.data)
+        from fabkd.train import use_checkpoints
+        use_checkpoints(None)
         return atomic_write_json(self.run_dir/'results.json', self.data)
 
 def load_results(run_dir) -> dict:

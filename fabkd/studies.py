@@ -13,7 +13,7 @@ from .core import FabkdError, check_choice, check_range, project_root, atomic_wr
 from .data import DATASETS
 
 # %% auto #0
-__all__ = ['COMMON_PARAMS', 'STUDIES', 'Param', 'Study', 'validate', 'get_study', 'run_study']
+__all__ = ['COMMON_PARAMS', 'STUDIES', 'Param', 'Study', 'validate', 'get_study', 'StudyFailed', 'resume_dir', 'run_study']
 
 # %% ../nbs/60_studies.ipynb #185d5573
 @dataclass
@@ -182,27 +182,89 @@ STUDIES['fabgaurd_defects'] = Study(
                      T=4.0, alpha=0.7, calib_n=500, qat_epochs=3, recipe='seed000'),
     })
 
+STUDIES['udacisense_pipelines'] = Study(
+    'udacisense_pipelines', '004', 'MobileNetV3-Small: each technique alone, two compression pipelines, requirements, mobile export',
+    'udacisense_pipelines.ipynb',
+    params={'epochs': Param(int, _rng(1, integer=True), 'baseline epochs'),
+            'student_epochs': Param(int, _rng(1, integer=True), 'width-0.6 student epochs (alone and distilled)'),
+            'tiny_epochs': Param(int, _rng(1, integer=True), 'tiny student epochs (alone and distilled)'),
+            'tiny_size': Param(int, _rng(8, 224, integer=True), 'side in pixels the tiny student sees'),
+            'width_mult': Param(float, _rng(0.1, 1.0), 'student channel multiplier (seed: 0.6)'),
+            'last_channel': Param(int, _rng(8, 4096, integer=True), 'student classifier hidden size (seed: 256)'),
+            'T': Param(float, _rng(0, lo_open=True), 'KD temperature, width-0.6 student (seed: 3)'),
+            'tiny_T': Param(float, _rng(0, lo_open=True), 'KD temperature, tiny student (seed: 4)'),
+            'alpha': Param(float, _rng(0, 1), 'KD soft-term weight (seed: 0.7)'),
+            'prune_amount': Param(float, _rng(0, 1, hi_open=True), 'unstructured L1 sparsity (seed: 0.3)'),
+            'prune_finetune_epochs': Param(int, _rng(1, integer=True), 'fine-tuning epochs after pruning (the seed used none)'),
+            'qat_epochs': Param(int, _rng(1, integer=True), 'QAT epochs'),
+            'graph_opt': Param(str, _in('compile', 'none'), "graph optimization: torch.compile, or none (smoke: compiling costs minutes)"),
+            'min_size_reduction': Param(float, _rng(0, 1), 'requirement: size reduced by at least this fraction'),
+            'min_latency_reduction': Param(float, _rng(0, 1), 'requirement: CPU latency reduced by at least this fraction'),
+            'max_accuracy_drop': Param(float, _rng(0, 100), 'requirement: accuracy drop at most this many points'),
+            'recipe': Param(str, _in('one_cycle', 'seed000', 'seed003'), 'training recipe for every model')},
+    presets={
+        'smoke': dict(data='defects10', data_root=None, size=32, n_per_class=8, seed=0, threads=2, bs=32, epochs=1, student_epochs=1,
+                      tiny_epochs=1, tiny_size=24, width_mult=0.6, last_channel=256, T=3.0, tiny_T=4.0, alpha=0.7, prune_amount=0.3,
+                      prune_finetune_epochs=1, qat_epochs=1, graph_opt='none', min_size_reduction=0.3, min_latency_reduction=0.5, max_accuracy_drop=5.0,
+                      recipe='one_cycle'),
+        'cpu': dict(data='defects10', data_root=None, size=64, n_per_class=150, seed=0, threads=2, bs=64, epochs=10, student_epochs=10,
+                    tiny_epochs=15, tiny_size=40, width_mult=0.6, last_channel=256, T=3.0, tiny_T=4.0, alpha=0.7, prune_amount=0.3,
+                    prune_finetune_epochs=2, qat_epochs=2, graph_opt='compile', min_size_reduction=0.3, min_latency_reduction=0.5, max_accuracy_drop=5.0,
+                    recipe='one_cycle'),
+        'full': dict(data='household', data_root=None, size=224, n_per_class=2, seed=0, threads=8, bs=64, epochs=15, student_epochs=15,
+                     tiny_epochs=30, tiny_size=128, width_mult=0.6, last_channel=256, T=3.0, tiny_T=4.0, alpha=0.7, prune_amount=0.3,
+                     prune_finetune_epochs=3, qat_epochs=10, graph_opt='compile', min_size_reduction=0.3, min_latency_reduction=0.5, max_accuracy_drop=5.0,
+                     recipe='seed000'),
+    })
+
 def get_study(name:str) -> Study:
     "A registered study by name."
     check_choice('study', name, STUDIES)
     return STUDIES[name]
 
 # %% ../nbs/60_studies.ipynb #1b2393ef
+class StudyFailed(RuntimeError):
+    "A study run stopped (a failing cell or a dead kernel); the message says where and how to continue."
+
+def resume_dir(name:str, run_id:str, out_root=None) -> Path:
+    "The folder of an unfinished run `run_id` of study `name`; raises naming the runs that can be resumed."
+    study = get_study(name)
+    root = (Path(out_root) if out_root else project_root()/'reports'/'_runs')/study.name
+    runs = sorted(d.name for d in root.iterdir() if (d/'params.json').is_file() and not (d/'executed.ipynb').is_file()) if root.is_dir() else []
+    run = root/run_id
+    if run_id not in runs or run.name != run_id:
+        why = 'already finished' if (run/'executed.ipynb').is_file() and run.parent == root else 'not found'
+        raise FabkdError(f"run_id={run_id!r} of study {name!r} is {why}; allowed: an unfinished run in {root}: {', '.join(runs) or 'none'}.")
+    return run
+
 def run_study(name:str,               # registered study
               preset:str='cpu',       # smoke | cpu | full
               overrides:dict|None=None, # parameter overrides
               out_root=None,          # parent of the study folders (default reports/_runs)
               progress:bool=True,     # papermill's cell progress bar
               log=print,
+              resume:str|None=None,   # run id of a killed run to continue (its own parameters are used)
              ) -> Path:
-    "Validate, then execute a study report with papermill into a fresh run folder; returns the folder."
+    "Validate, then execute a study report with papermill into a fresh (or resumed) run folder; returns the folder."
     import papermill as pm
     from fabkd.cli import new_run_dir
+    from fabkd.core import clean_stale
     study = get_study(name)
-    params = validate(study, preset, overrides)
+    if resume is not None:
+        if overrides: raise FabkdError(f"parameters {', '.join(overrides)} cannot change when resuming; allowed: none (the run keeps its own).")
+        run = resume_dir(name, resume, out_root)
+        saved = json.loads((run/'params.json').read_text())
+        preset = saved.pop('preset')
+        params = validate(study, preset, saved)
+        gone = clean_stale(run)
+        log(f"resuming {name} run {resume}: removed {len(gone)} stale temporary file(s); "
+            f"{len(list((run/'checkpoints').glob('*.json')))} finished training(s) will be loaded")
+    else:
+        params = validate(study, preset, overrides)
     if not study.path.is_file(): raise FabkdError(f"report notebook {str(study.path)!r} is missing.")
-    run = new_run_dir(name, out_root)
-    atomic_write_json(run/'params.json', params)
+    if resume is None:
+        run = new_run_dir(name, out_root)
+        atomic_write_json(run/'params.json', params)
     log(f"study {name} (seed {study.seed_doc}), preset {preset}, data {params['data']}: running in {run}")
     t0 = time.perf_counter()
     part = run/'executed.ipynb.part'
@@ -211,7 +273,10 @@ def run_study(name:str,               # registered study
                             language='python', progress_bar=progress, cwd=str(run), log_output=False)
     except pm.PapermillExecutionError as e:
         os.replace(part, run/'failed.ipynb')
-        raise RuntimeError(f"study {name} failed in cell {e.cell_index}: {e.ename}: {e.evalue} (notebook: {run/'failed.ipynb'})") from None
+        raise StudyFailed(f"study {name} failed in cell {e.cell_index}: {e.ename}: {e.evalue} (notebook: {run/'failed.ipynb'})") from None
+    except Exception as e:   # e.g. the kernel died: the run can be continued
+        raise StudyFailed(f"study {name} stopped ({type(e).__name__}: {e}); continue it with "
+                           f"`fabkd study run {name} --resume {run.name}`") from None
     os.replace(part, run/'executed.ipynb')
     from fabkd.report import load_results
     load_results(run)

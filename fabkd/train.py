@@ -6,7 +6,7 @@ Docs: https://fabkd.github.io/fabkd/train.html.md"""
 
 # %% ../nbs/05_train.ipynb #5a8b61e3
 from __future__ import annotations
-import copy, math, time
+import copy, json, math, random, time
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -20,11 +20,12 @@ from fastai.callback.schedule import ParamScheduler
 from fastai.losses import CrossEntropyLossFlat
 from fastai.metrics import accuracy, F1Score
 from fastai.optimizer import Adam
-from .core import FabkdError, check_choice, check_range, save_weights, seed_everything
+from .core import FabkdError, check_choice, check_range, save_weights, load_weights, seed_everything, atomic_write_json
 from .metrics import evaluate
 
 # %% auto #0
-__all__ = ['RECIPES', 'sched_step', 'NonFiniteLoss', 'BestEpoch', 'make_learner', 'fit_recipe', 'TrainResult', 'train_model']
+__all__ = ['RECIPES', 'sched_step', 'NonFiniteLoss', 'BestEpoch', 'make_learner', 'fit_recipe', 'TrainResult', 'train_model',
+           'RunCheckpoints', 'use_checkpoints']
 
 # %% ../nbs/05_train.ipynb #c67e90a3
 RECIPES = {
@@ -118,6 +119,8 @@ class _null:
     def __exit__(self, *a): return False
 
 # %% ../nbs/05_train.ipynb #2ec14a94
+_ACTIVE_CHECKPOINTS = None   # set by `use_checkpoints` (below) for a study run
+
 @dataclass
 class TrainResult:
     "A trained model and what its training measured."
@@ -135,6 +138,11 @@ class TrainResult:
 def train_model(model:torch.nn.Module, dls, epochs:int=5, recipe:str='one_cycle', seed:int=0,
                 cbs=None, loss_func=None, lr:float|None=None, ckpt_dir=None, quiet:bool=True) -> TrainResult:
     "Seed, train with `recipe`, keep the best validation epoch, evaluate once on test."
+    store = _ACTIVE_CHECKPOINTS
+    if store is not None:   # a study run: this call may already be done (resume), or becomes a checkpoint
+        key, sig = store.next_key(), _signature(model, dls, epochs, recipe, seed, cbs, lr, loss_func)
+        done = store.load(key, sig, model)
+        if done is not None: return done
     seed_everything(seed)
     learn = make_learner(model, dls, recipe, lr=lr, loss_func=loss_func, cbs=cbs, ckpt_dir=ckpt_dir)
     t0 = time.perf_counter()
@@ -144,5 +152,53 @@ def train_model(model:torch.nn.Module, dls, epochs:int=5, recipe:str='one_cycle'
     hist = be.history
     learn.remove_cbs(list(cbs or []))  # evaluation runs the plain model
     test = evaluate(learn.model, dls[2], dls.c, device=dls.device) if len(dls.loaders) > 2 else {}
-    return TrainResult(learn.model.cpu(), hist, int(be.best_ep), hist.loc[be.best_ep].to_dict(),
-                       hist.iloc[-1].to_dict(), test, secs)
+    res = TrainResult(learn.model.cpu(), hist, int(be.best_ep), hist.loc[be.best_ep].to_dict(),
+                      hist.iloc[-1].to_dict(), test, secs)
+    if store is not None: store.save(key, sig, res)
+    return res
+
+# %% ../nbs/05_train.ipynb #22bff08f
+class RunCheckpoints:
+    "Completed `train_model` calls of one run, saved (weights, record, RNG state) so a killed run resumes after the last."
+    def __init__(self, folder): self.folder, self.n = Path(folder), 0
+    def next_key(self) -> str:
+        "The key of the next `train_model` call (calls are numbered in order)."
+        self.n += 1; return f'{self.n - 1:03d}'
+    def save(self, key:str, sig:dict, res:TrainResult):
+        "Write the call's weights, then its record (the completion mark)."
+        save_weights(res.model, self.folder/f'{key}.safetensors')
+        np_state = np.random.get_state()
+        rng = dict(torch=torch.get_rng_state().tolist(), python=[random.getstate()[0], list(random.getstate()[1]), random.getstate()[2]],
+                   numpy=[np_state[0], np_state[1].tolist(), *np_state[2:]])
+        atomic_write_json(self.folder/f'{key}.json', dict(signature=sig, training=res.model.training, best_epoch=res.best_epoch,
+                          best_valid=res.best_valid, last_valid=res.last_valid, test=res.test, seconds=res.seconds,
+                          history=res.history.reset_index().to_dict('records'), rng=rng), indent=None)
+    def load(self, key:str, sig:dict, model:torch.nn.Module) -> TrainResult|None:
+        "The finished call `key` (weights loaded into `model`, RNG restored), or None if it did not finish."
+        meta = self.folder/f'{key}.json'
+        if not meta.is_file(): return None
+        rec = json.loads(meta.read_text())
+        if rec['signature'] != sig:
+            raise FabkdError(f"checkpoint {str(meta)!r} was written by another training call ({rec['signature']} ≠ {sig}); "
+                             "allowed: resume a run with the code and parameters that started it.")
+        model.load_state_dict(load_weights(self.folder/f'{key}.safetensors'))
+        model.train(rec['training'])
+        r = rec['rng']
+        torch.set_rng_state(torch.tensor(r['torch'], dtype=torch.uint8))
+        random.setstate((r['python'][0], tuple(r['python'][1]), r['python'][2]))
+        np.random.set_state((r['numpy'][0], np.array(r['numpy'][1], dtype=np.uint32), *r['numpy'][2:]))
+        return TrainResult(model, pd.DataFrame(rec['history']).set_index('epoch'), rec['best_epoch'], rec['best_valid'],
+                           rec['last_valid'], rec['test'], rec['seconds'])
+
+def use_checkpoints(folder=None, # checkpoint folder of a run; None switches checkpointing off
+                   ) -> RunCheckpoints|None:
+    "Make every following `train_model` call save (or, if already done, load) its result in `folder`."
+    global _ACTIVE_CHECKPOINTS
+    _ACTIVE_CHECKPOINTS = RunCheckpoints(folder) if folder is not None else None
+    return _ACTIVE_CHECKPOINTS
+
+def _signature(model, dls, epochs, recipe, seed, cbs, lr, loss_func) -> dict:
+    return dict(model=type(model).__name__, params=int(sum(p.numel() for p in model.parameters())), epochs=epochs,
+                recipe=recipe, seed=seed, lr=lr, cbs=sorted(type(c).__name__ for c in cbs or []),
+                loss=type(loss_func).__name__ if loss_func is not None else None,
+                n_train=len(dls.train.dataset), n_valid=len(dls.valid.dataset))

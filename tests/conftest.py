@@ -1,3 +1,15 @@
-import os
+import os, subprocess, sys
+from pathlib import Path
+import pytest
 os.environ.setdefault('MPLBACKEND', 'Agg')
 os.environ.setdefault('OMP_NUM_THREADS', '2')
+
+FABKD = str(Path(sys.executable).parent/'fabkd')
+
+@pytest.fixture(scope='session')
+def smoke_runs(tmp_path_factory):
+    "Every registered study run once at the smoke preset (shared by the study, resume and site tests)."
+    root = tmp_path_factory.mktemp('smoke_runs')
+    r = subprocess.run([FABKD, 'study', 'run', '--all', '--preset', 'smoke', '--out-root', str(root)],
+                       capture_output=True, text=True, timeout=1500)
+    return root, r

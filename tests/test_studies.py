@@ -1,22 +1,19 @@
 "Every registered study report runs at the smoke preset through papermill and writes a valid results.json."
-import json, subprocess, sys
-from pathlib import Path
+import json, subprocess
 import pytest
 from fabkd.studies import STUDIES
 from fabkd.report import load_results
-
-FABKD = str(Path(sys.executable).parent/'fabkd')
+from conftest import FABKD
 
 def test_study_list_names_every_study():
     out = subprocess.run([FABKD, 'study', 'list'], capture_output=True, text=True, timeout=120).stdout
     for name in STUDIES: assert name in out
 
-def test_all_studies_at_smoke_preset(tmp_path):
-    r = subprocess.run([FABKD, 'study', 'run', '--all', '--preset', 'smoke', '--out-root', str(tmp_path)],
-                       capture_output=True, text=True, timeout=1200)
+def test_all_studies_at_smoke_preset(smoke_runs):
+    root, r = smoke_runs
     assert r.returncode == 0, r.stderr[-3000:]
     for name in STUDIES:
-        (run,) = (tmp_path/name).iterdir()
+        (run,) = (root/name).iterdir()
         res = load_results(run)                       # schema-checked
         assert res['study'] == name and res['preset'] == 'smoke'
         assert (run/'executed.ipynb').is_file() and not (run/'executed.ipynb.part').exists()
@@ -30,6 +27,8 @@ def test_all_studies_at_smoke_preset(tmp_path):
     (['study', 'run', 'small_cnn_kd', '--preset', 'smoke', '-p', 'colour', 'red'], "parameter 'colour' is not valid"),
     (['study', 'run', 'small_cnn_kd', '--preset', 'full'], 'data_root=None is not valid'),
     (['study', 'run', '--all', '--preset', 'huge'], "preset='huge' is not valid"),
+    (['study', 'run', 'small_cnn_kd', '--resume', 'nosuch-run'], "run_id='nosuch-run' of study 'small_cnn_kd' is not found"),
+    (['study', 'run', 'small_cnn_kd', '--resume', 'x', '-p', 'alpha', '0.5'], '--resume continues one run with its own preset'),
 ])
 def test_bad_study_input_runs_nothing(tmp_path, args, message):
     r = subprocess.run([FABKD, *args, '--out-root', str(tmp_path)], capture_output=True, text=True, timeout=120)

@@ -1,0 +1,87 @@
+"""A study killed with SIGKILL — mid-training, and half-way through a file write — leaves no truncated file
+under its run folder, and `fabkd study run NAME --resume RUN_ID` finishes it with the same metrics as an
+uninterrupted run of the same preset and seed (timings excluded)."""
+import json, os, signal, subprocess, time
+from pathlib import Path
+import pytest
+from conftest import FABKD
+
+STUDY = 'small_cnn_kd'   # several trainings in a row: a kill lands between and inside them
+TIMING = ('latency', 'throughput', 'second', 'time', 'memory', '_ms', ' ms', 'inference', 'fps', 'efficiency', 'train_s', 'wall')
+
+def _untimed(obj):
+    "Drop timing values (they differ run to run) from nested results."
+    timed = lambda s: any(t in str(s).lower() for t in TIMING)
+    if isinstance(obj, dict):
+        if timed(obj.get('what', '')) or timed(obj.get('metric', '')): return None   # a claim or row about a timing
+        return {k: _untimed(v) for k, v in obj.items() if not timed(k)}
+    if isinstance(obj, list): return [_untimed(v) for v in obj]
+    return obj
+
+def _stale(p:Path): return (p.name.startswith('.') and p.name.endswith('.tmp')) or p.name.endswith('.part') or any(q.startswith('.tmp-') for q in p.parts)
+
+def _assert_complete(run:Path):
+    "Every file that is not a temporary one is whole: it parses with its own format's reader."
+    from safetensors import safe_open
+    from PIL import Image
+    import onnx
+    checked = 0
+    for p in run.rglob('*'):
+        if not p.is_file() or _stale(p.relative_to(run)): continue
+        if p.suffix in ('.json', '.ipynb'): json.loads(p.read_text())
+        elif p.suffix == '.safetensors':
+            with safe_open(str(p), 'pt') as f: [f.get_tensor(k) for k in f.keys()]
+        elif p.suffix == '.png': Image.open(p).verify()
+        elif p.suffix == '.onnx': onnx.load(str(p))
+        checked += 1
+    return checked
+
+def _wait_for(pred, proc, timeout=600):
+    t0 = time.time()
+    while not pred():
+        assert proc.poll() is None, 'the run ended before the kill'
+        assert time.time() - t0 < timeout, 'timed out waiting for the run'
+        time.sleep(0.05)
+
+def _resume_and_compare(tmp_path, run, reference):
+    r = subprocess.run([FABKD, 'study', 'run', STUDY, '--resume', run.name, '--out-root', str(tmp_path)],
+                       capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert 'finished training(s) will be loaded' in r.stdout
+    assert not [p for p in run.rglob('*') if _stale(p.relative_to(run))], 'stale temporary files remain'
+    _assert_complete(run)
+    res = json.loads((run/'results.json').read_text())
+    for part in ('parameters', 'metrics', 'tables', 'claims'):
+        assert _untimed(res[part]) == _untimed(reference[part]), part
+    return r
+
+@pytest.fixture(scope='module')
+def reference(smoke_runs):
+    root, r = smoke_runs
+    assert r.returncode == 0, r.stderr[-3000:]
+    (run,) = (root/STUDY).iterdir()
+    return json.loads((run/'results.json').read_text())
+
+def test_sigkill_mid_training_then_resume(tmp_path, reference):
+    proc = subprocess.Popen([FABKD, 'study', 'run', STUDY, '--preset', 'smoke', '--out-root', str(tmp_path)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    ck = lambda: list(tmp_path.glob(f'{STUDY}/*/checkpoints/001.json'))
+    try: _wait_for(lambda: ck(), proc)       # two trainings done, the third under way
+    finally: os.killpg(proc.pid, signal.SIGKILL); proc.wait()
+    run = ck()[0].parent.parent
+    assert not (run/'results.json').exists() and not (run/'executed.ipynb').exists()
+    assert _assert_complete(run) >= 4
+    _resume_and_compare(tmp_path, run, reference)
+
+def test_sigkill_mid_write_then_resume(tmp_path, reference):
+    # the kernel kills itself half-way through its 3rd atomic write: the 2nd checkpoint's weights
+    env = {**os.environ, 'FABKD_CRASH_AT_WRITE': '3'}
+    r = subprocess.run([FABKD, 'study', 'run', STUDY, '--preset', 'smoke', '--out-root', str(tmp_path)],
+                       capture_output=True, text=True, timeout=900, env=env)
+    assert r.returncode == 1 and '--resume' in r.stderr, r.stderr[-3000:]
+    (run,) = (tmp_path/STUDY).iterdir()
+    half = list((run/'checkpoints').glob('.001.safetensors.*.tmp'))
+    assert len(half) == 1 and half[0].stat().st_size > 0, 'the kill left no half-written temp file'
+    assert not (run/'checkpoints'/'001.safetensors').exists()   # the destination was never half-written
+    _assert_complete(run)
+    _resume_and_compare(tmp_path, run, reference)
