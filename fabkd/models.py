@@ -74,6 +74,7 @@ def create_model(name:str,               # one of `MODELS`
                  last_channel:int|None=None, # mobilenet_v3_small classifier hidden size (default: torchvision's)
                  dropout:float|None=None,# classifier dropout (default: the seed's)
                  weights_path=None,      # local weights file (.safetensors or weights-only .pt)
+                 bn_momentum:float|None=0.1, # BatchNorm running-statistics momentum (None: torchvision's)
                 ) -> nn.Module:
     "Build a seed architecture with `num_classes` outputs, optionally loading local weights."
     check_choice('model', name, MODELS)
@@ -93,6 +94,10 @@ def create_model(name:str,               # one of `MODELS`
         m = CompactCNN(num_classes, dropout=0.3 if dropout is None else dropout)
     else:
         m = TinyDSNet(num_classes, dropout=0.2 if dropout is None else dropout)
+    if bn_momentum is not None:
+        check_range('bn_momentum', bn_momentum, 0, 1, lo_open=True)
+        for bn in m.modules():
+            if isinstance(bn, nn.modules.batchnorm._BatchNorm): bn.momentum = bn_momentum
     m.fabkd_arch = dict(name=name, num_classes=num_classes, stem=stem, width_mult=width_mult,
                         last_channel=last_channel, dropout=dropout)
     if weights_path is not None: load_pretrained(m, weights_path)
