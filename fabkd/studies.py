@@ -230,12 +230,12 @@ def resume_dir(name:str, run_id:str, out_root=None) -> Path:
     "The folder of an unfinished run `run_id` of study `name`; raises naming the runs that can be resumed."
     study = get_study(name)
     root = (Path(out_root) if out_root else project_root()/'reports'/'_runs')/study.name
-    runs = sorted(d.name for d in root.iterdir() if (d/'params.json').is_file() and not (d/'executed.ipynb').is_file()) if root.is_dir() else []
-    run = root/run_id
-    if run_id not in runs or run.name != run_id:
-        why = 'already finished' if (run/'executed.ipynb').is_file() and run.parent == root else 'not found'
+    folders = [d for d in root.iterdir() if (d/'params.json').is_file()] if root.is_dir() else []
+    runs = sorted(d.name for d in folders if not (d/'executed.ipynb').is_file())
+    if run_id not in runs:   # only names listed in the folder: a path like '../x' is never accepted
+        why = 'already finished' if any(d.name == run_id for d in folders) else 'not found'
         raise FabkdError(f"run_id={run_id!r} of study {name!r} is {why}; allowed: an unfinished run in {root}: {', '.join(runs) or 'none'}.")
-    return run
+    return root/run_id
 
 def run_study(name:str,               # registered study
               preset:str='cpu',       # smoke | cpu | full
