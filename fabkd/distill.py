@@ -42,13 +42,15 @@ class KDCallback(Callback):
     def __init__(self, teacher:torch.nn.Module, # trained teacher network
                  T:float=4.0,                   # temperature
                  alpha:float=0.5,               # weight of the soft term
-                 label_smoothing:float=0.0,     # smoothing of the hard term
+                 label_smoothing:float|None=None, # smoothing of the hard term (None: the learner's own loss's, so KD and alone share the recipe)
                  cache=None,                    # a `TeacherLogitCache` (batches must carry keys)
                 ):
         from fastcore.basics import store_attr
         check_range('T', T, 0, lo_open=True); check_range('alpha', alpha, 0, 1)
         store_attr()
     def before_fit(self):
+        ce = getattr(self.learn.loss_func, 'func', self.learn.loss_func)   # fastai's CrossEntropyLossFlat wraps nn.CrossEntropyLoss
+        self.hard_smoothing = getattr(ce, 'label_smoothing', 0.0) if self.label_smoothing is None else self.label_smoothing
         self.teacher_was_training = self.teacher.training
         self.teacher_grad = [p.requires_grad for p in self.teacher.parameters()]
         self.teacher.to(self.dls.device).eval()
@@ -64,7 +66,7 @@ class KDCallback(Callback):
         else:
             with torch.no_grad(): self.teacher_logits = self.teacher(*self.learn.xb)
     def after_loss(self):
-        self.learn.loss_grad = kd_loss(self.learn.pred, self.teacher_logits, *self.learn.yb, self.T, self.alpha, self.label_smoothing)
+        self.learn.loss_grad = kd_loss(self.learn.pred, self.teacher_logits, *self.learn.yb, self.T, self.alpha, self.hard_smoothing)
         self.learn.loss = self.learn.loss_grad.clone()
     def _restore(self):
         self.teacher.train(self.teacher_was_training)

@@ -10,10 +10,11 @@ import json, time
 from pathlib import Path
 import numpy as np
 import pandas as pd
-from .core import FabkdError, atomic_write_json, atomic_path, provenance
+from .core import FabkdError, atomic_write_json, atomic_path, provenance, check_choice
 
 # %% auto #0
-__all__ = ['RESULTS_SCHEMA', 'validate_results', 'Report', 'load_results']
+__all__ = ['RESULTS_SCHEMA', 'CLAIM_UNITS', 'KD_NOT_MEANINGFUL', 'KD_TEACHER_AT_CHANCE', 'validate_results', 'Report',
+           'load_results', 'kd_meaningful', 'kd_verdict', 'record_kd_pair']
 
 # %% ../nbs/50_report.ipynb #9752f6d8
 RESULTS_SCHEMA = {
@@ -45,6 +46,22 @@ def _plain(v):
     if isinstance(v, float) and np.isnan(v): return None
     if isinstance(v, (np.bool_,)): return bool(v)
     return v
+
+CLAIM_UNITS = ('fraction', 'percent', 'points', 'count', 'MB', 'ms', 'ratio', 'flag')
+_PER_FRACTION = {'fraction': 1.0, 'percent': 100.0, 'points': 100.0}
+
+def _convert(v, src:str, dst:str):
+    "Convert `v` from unit `src` to `dst`; only fraction <-> percent/points convert, anything else must match."
+    for u in (src, dst): check_choice('unit', u, CLAIM_UNITS)
+    if v is None or src == dst: return v
+    if src in _PER_FRACTION and dst in _PER_FRACTION: return v*_PER_FRACTION[dst]/_PER_FRACTION[src]
+    raise FabkdError(f"claim unit {src!r} cannot be compared with measured unit {dst!r}; allowed: the same unit, or fraction/percent/points.")
+
+def _check_unit_range(what, name, v, unit):
+    "A fraction (a share of a whole) outside [-1, 1], or accuracy points outside [-100, 100], is a value in the wrong unit."
+    lim = {'fraction': 1.0, 'points': 100.0}.get(unit)   # percent changes can exceed 100 (latency +150 %)
+    if v is not None and lim is not None and abs(v) > lim + 1e-9:
+        raise FabkdError(f"claim {what!r}: {name}={v!r} is not a value in {unit}; allowed: |value| <= {lim:g} (convert it, or pass the right unit).")
 
 def _show_png(path):
     "Display a PNG as a notebook output when running inside IPython (no-op elsewhere)."
@@ -84,16 +101,35 @@ class Report:
         _show_png(p)   # the executed notebook (and the site built from it) shows the saved file itself
         import matplotlib.pyplot as plt; plt.close(fig)
         return p
-    def claim(self, what:str, measured, claim, rel_tol:float|None=0.1, comparable:bool=True, note:str=''):
-        "Record a seed claim beside the measured value; verdict by relative tolerance (None: not comparable)."
+    def claim(self, what:str,              # what the seed claims, in a few words
+              measured,                    # this run's value, in `unit`
+              claim,                       # the seed's value, in `claim_unit` (default: `unit`)
+              unit:str,                    # unit of `measured`: one of `CLAIM_UNITS`
+              rel_tol:float|None=None,     # consistent when |measured - claim| <= rel_tol * |claim|
+              abs_tol:float|None=None,     # ... or <= abs_tol, in `unit` (one of the two tolerances is required)
+              relation:str='approx',       # 'approx'; 'below' / 'above': the seed claims a bound ("< 2 points")
+              claim_unit:str|None=None,    # the seed's unit when it differs (fraction <-> percent/points are converted)
+              comparable:bool=True,        # False when the seed measured something else (other data, a GPU)
+              note:str=''):
+        "Record a seed claim beside the measured value, in one unit, with a verdict by a stated tolerance."
         measured, claim = _plain(measured), _plain(claim)
-        if not comparable or rel_tol is None or measured is None or claim is None: verdict = 'not comparable'
-        else: verdict = 'consistent' if abs(measured - claim) <= rel_tol*max(abs(claim), 1e-12) else 'contradicted'
-        self.data['claims'].append(dict(what=what, measured=measured, claim=claim, verdict=verdict, rel_tol=rel_tol, note=note))
+        check_choice('relation', relation, ('approx', 'below', 'above'))
+        claim = _convert(claim, claim_unit or unit, unit)
+        for name, v in (('measured', measured), ('claim', claim)): _check_unit_range(what, name, v, unit)
+        if relation == 'approx' and rel_tol is None and abs_tol is None:
+            raise FabkdError(f"claim {what!r} has no tolerance; allowed: rel_tol (a fraction of the claim) or abs_tol (in {unit}).")
+        tol = max(abs_tol or 0.0, (rel_tol or 0.0)*abs(claim)) if claim is not None else None
+        if not comparable or measured is None or claim is None: verdict = 'not comparable'
+        elif relation == 'below': verdict = 'consistent' if measured < claim else 'contradicted'
+        elif relation == 'above': verdict = 'consistent' if measured > claim else 'contradicted'
+        else: verdict = 'consistent' if abs(measured - claim) <= tol + 1e-12 else 'contradicted'
+        tolerance = {'below': f'< claim', 'above': f'> claim'}.get(relation) or (
+            f'±{abs_tol:g} {unit}' if abs_tol is not None and not rel_tol else f'±{100*rel_tol:g} % of claim' if not abs_tol else f'±{tol:g} {unit}')
+        self.data['claims'].append(dict(what=what, measured=measured, claim=claim, unit=unit, tolerance=tolerance, verdict=verdict, note=note))
         return verdict
     def claims_table(self) -> pd.DataFrame:
-        "Measured values beside the seed's claims, with verdicts."
-        return pd.DataFrame(self.data['claims'], columns=['what', 'measured', 'claim', 'verdict', 'rel_tol', 'note']).rename(columns={'claim': 'seed claim'})
+        "Measured values beside the seed's claims, with units, tolerances and verdicts."
+        return pd.DataFrame(self.data['claims'], columns=['what', 'measured', 'claim', 'unit', 'tolerance', 'verdict', 'note']).rename(columns={'claim': 'seed claim'})
     def save(self, seeds=None) -> Path:
         "Add wall time, seeds and provenance, validate, and write `results.json` atomically."
         self.data['wall_seconds'] = time.perf_counter() - self.t0
@@ -109,3 +145,46 @@ def load_results(run_dir) -> dict:
     p = Path(run_dir)/'results.json'
     if not p.is_file(): raise FabkdError(f"run folder {str(run_dir)!r} has no results.json; allowed: a finished run folder.")
     return validate_results(json.loads(p.read_text()))
+
+# %% ../nbs/50_report.ipynb #c5c29207
+KD_NOT_MEANINGFUL = 'teacher not better than student: KD effect not meaningful'
+KD_TEACHER_AT_CHANCE = 'teacher near chance: KD effect not meaningful'
+
+def kd_meaningful(verdict:str) -> bool:
+    "Whether a KD verdict allows any statement about KD (the teacher passed the gate)."
+    return verdict not in (KD_NOT_MEANINGFUL, KD_TEACHER_AT_CHANCE)
+
+def kd_verdict(teacher_valid:float, # teacher's validation accuracy
+               alone_valid:float,   # student-alone validation accuracy (mean over seeds)
+               diffs,               # KD minus alone test accuracy, one per seed
+               min_gap:float=0.03,  # the teacher must beat the student alone by this much on validation
+               chance:float=0.0,    # 1 / number of classes: a teacher under twice this has nothing to teach
+              ) -> str:
+    "The KD verdict for one teacher -> student pair."
+    d = np.asarray(diffs, dtype=float)
+    if teacher_valid < 2*chance: return KD_TEACHER_AT_CHANCE
+    if teacher_valid - alone_valid < min_gap: return KD_NOT_MEANINGFUL
+    if len(d) < 3: return f'KD {100*d.mean():+.1f} points on {len(d)} seed(s): no direction claimed (needs >= 3 seeds)'
+    sd = d.std(ddof=1)
+    if abs(d.mean()) <= sd: return f'no KD effect shown: {100*d.mean():+.1f} ± {100*sd:.1f} points over {len(d)} seeds'
+    return f'KD {"helps" if d.mean() > 0 else "hurts"}: {100*d.mean():+.1f} ± {100*sd:.1f} points over {len(d)} seeds'
+
+def record_kd_pair(rep:Report,         # the study's report
+                   pair:str,           # e.g. 'resnet50->resnet18'
+                   teacher,            # `TrainResult` of the teacher
+                   alone:list,         # `TrainResult`s (or dicts with 'valid'/'test' accuracy) of the student alone, one per seed
+                   kd:list,            # the same for the distilled student, seeds in the same order
+                   min_gap:float=0.03, # validation gap the teacher needs for a meaningful KD verdict
+                   n_classes:int|None=None, # number of classes: a teacher under twice chance fails the gate
+                  ) -> str:
+    "Record `kd.<pair>.*` metrics and the verdict into `rep`; returns the verdict."
+    acc = lambda r, split: float(r[split] if isinstance(r, dict) else (r.best_valid if split == 'valid' else r.test)['accuracy'])
+    if len(alone) != len(kd) or not alone: raise FabkdError(f"record_kd_pair({pair!r}): {len(alone)} alone and {len(kd)} KD runs; allowed: the same number (>= 1), seeds in the same order.")
+    t_valid, t_test = acc(teacher, 'valid'), acc(teacher, 'test')
+    a_valid = np.mean([acc(r, 'valid') for r in alone]); a_test = np.array([acc(r, 'test') for r in alone]); k_test = np.array([acc(r, 'test') for r in kd])
+    verdict = kd_verdict(t_valid, a_valid, k_test - a_test, min_gap, 1/n_classes if n_classes else 0.0)
+    for k, v in dict(teacher_valid_accuracy=t_valid, teacher_test_accuracy=t_test, alone_valid_accuracy=a_valid, alone_test_accuracy=a_test.mean(),
+                     kd_test_accuracy=k_test.mean(), teacher_minus_alone=t_test - a_test.mean(), kd_minus_alone=(k_test - a_test).mean(),
+                     seeds=len(kd), verdict=verdict).items():
+        rep.metric(f'kd.{pair}.{k}', v)
+    return verdict

@@ -35,6 +35,21 @@ def _clean(folder):
     "nbdev-clean with this project's settings (the same cleaning `make test` checks)."
     subprocess.run([str(Path(sys.executable).parent/'nbdev-clean'), '--fname', str(folder)], check=True, cwd=project_root())
 
+def _page_notes(res:dict) -> str:
+    "What a reader must know before any table: uncommitted code, and each teacher -> student KD verdict."
+    lines = []
+    commit = str(res['provenance'].get('git_commit'))
+    if commit.endswith('-dirty'):
+        lines.append(f"> ⚠ **Uncommitted code.** This run came from commit `{commit[:10]}` plus changes that were not committed: "
+                     "the code that printed these numbers is not exactly any commit's.")
+    m = res['metrics']
+    for pair in sorted(k[len('kd.'):-len('.verdict')] for k in m if k.startswith('kd.') and k.endswith('.verdict')):
+        g = lambda k: m.get(f'kd.{pair}.{k}')
+        lines.append(f"> **KD {pair.replace('->', ' → ')}**: {g('verdict')} — teacher {g('teacher_test_accuracy'):.3f} "
+                     f"(validation {g('teacher_valid_accuracy'):.3f}), student alone {g('alone_test_accuracy'):.3f} "
+                     f"(validation {g('alone_valid_accuracy'):.3f}), distilled {g('kd_test_accuracy'):.3f}; test accuracy, {g('seeds')} seed(s).")
+    return '\n>\n'.join(lines)
+
 def publish_latest(runs_root=None, # folder holding `<study>/<run-id>/` (default reports/_runs)
                    dest=None,      # where the site's study pages live (default reports/_latest)
                   ) -> list:
@@ -51,6 +66,8 @@ def publish_latest(runs_root=None, # folder holding `<study>/<run-id>/` (default
             f"**commit** `{str(prov.get('git_commit'))[:10]}` · **CPU** {prov.get('cpu')} · **GPU** {prov.get('gpu') or 'none'} · "
             f"**wall time** {res['wall_seconds']/60:.1f} min. Every number below was printed by this run (`{name}.results.json`).")
         nb.cells.insert(1, head)
+        notes = _page_notes(res)
+        if notes: nb.cells.insert(2, nbformat.v4.new_markdown_cell(notes))
         atomic_write_text(dest/f'{name}.ipynb', nbformat.writes(nb))
         shutil.copyfile(run/'results.json', dest/f'{name}.results.json')
         written.append(dest/f'{name}.ipynb')

@@ -34,3 +34,28 @@ def test_bad_study_input_runs_nothing(tmp_path, args, message):
     r = subprocess.run([FABKD, *args, '--out-root', str(tmp_path)], capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and message in r.stderr and 'Traceback' not in r.stderr
     assert list(tmp_path.iterdir()) == []
+
+KD_KEYS = ('teacher_valid_accuracy', 'teacher_test_accuracy', 'alone_test_accuracy', 'kd_test_accuracy',
+           'teacher_minus_alone', 'kd_minus_alone', 'verdict')
+
+def test_smoke_studies_record_meaningful_checks(smoke_runs):
+    "Every study records each teacher -> student pair's KD gate and states unit and tolerance of every claim."
+    root, r = smoke_runs
+    assert r.returncode == 0, r.stderr[-3000:]
+    for name in STUDIES:
+        (run,) = (root/name).iterdir()
+        res = load_results(run)
+        pairs = {k[3:-8] for k in res['metrics'] if k.startswith('kd.') and k.endswith('.verdict')}
+        assert pairs, f'{name} records no KD pair'
+        for pair in pairs:
+            for k in KD_KEYS: assert f'kd.{pair}.{k}' in res['metrics'], (name, pair, k)
+        assert res['claims'] and all(c['unit'] and c['tolerance'] for c in res['claims']), name
+
+def test_smoke_models_learn(smoke_runs):
+    "small_cnn_kd's smoke preset trains on digits (10 classes, chance 0.1): a broken pipeline stays near chance."
+    root, _ = smoke_runs
+    (run,) = (root/'small_cnn_kd').iterdir()
+    m = load_results(run)['metrics']
+    pair = 'kd.resnet18->compact_cnn'
+    for k in ('teacher_test_accuracy', 'alone_test_accuracy', 'kd_test_accuracy'):
+        assert m[f'{pair}.{k}'] > 0.4, (k, m[f'{pair}.{k}'])
