@@ -1,4 +1,4 @@
-"""The `fabkd` command: `fabkd quickstart` trains a teacher, a student alone and a distilled student on the embedded data and prints what each costs.
+"""The `fabkd` command: run, list and compare studies, publish the site, benchmark. It only parses arguments and calls the library.
 
 Docs: https://fabkd.github.io/fabkd/cli.html.md"""
 
@@ -6,119 +6,21 @@ Docs: https://fabkd.github.io/fabkd/cli.html.md"""
 
 # %% ../nbs/70_cli.ipynb #0d8574c6
 from __future__ import annotations
-import argparse, json, secrets, sys, time
-from pathlib import Path
+import argparse, sys
 import pandas as pd
-import torch
-from .core import (FabkdError, check_choice, check_range, seed_everything, set_threads, provenance,
-                        atomic_write_json, atomic_write_text, save_weights, project_root)
-from .data import DATASETS, load_splits, make_dls
-from .models import MODELS, create_model
-from .bench import benchmark
-from .train import RECIPES, train_model
-from .distill import KDCallback
+from .core import FabkdError, check_choice
 
 # %% auto #0
-__all__ = ['QUICKSTART_PRESETS', 'new_run_dir', 'quickstart', 'results_table', 'main']
-
-# %% ../nbs/70_cli.ipynb #fbb9c76b
-QUICKSTART_PRESETS = {
-    'smoke': dict(size=32, n_per_class=12, epochs=1, teacher_epochs=1, bench_iters=5),
-    'cpu':   dict(size=64, n_per_class=150, epochs=8, teacher_epochs=8, bench_iters=30),
-}
-
-def new_run_dir(study:str, root=None) -> Path:
-    "A fresh `reports/_runs/<study>/<run-id>/` folder (run id: UTC time + random suffix)."
-    root = Path(root) if root else project_root()/'reports'/'_runs'
-    d = root/study/f"{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}-{secrets.token_hex(3)}"
-    d.mkdir(parents=True)
-    return d
-
-def quickstart(preset:str='cpu',        # 'smoke' (seconds) or 'cpu' (minutes)
-               data:str='defects',      # dataset name
-               teacher:str='resnet18',  # teacher architecture
-               student:str='compact_cnn', # student architecture
-               T:float=4.0,             # KD temperature
-               alpha:float=0.7,         # KD soft-term weight
-               recipe:str='one_cycle',  # training recipe for all three models
-               seed:int=0,              # run seed
-               threads:int=2,           # torch threads for training and timing
-               out_root=None,           # parent of the run folder (default reports/_runs)
-               log=print,               # progress printer
-              ) -> Path:
-    "Teacher, student alone and student distilled, trained and measured; returns the run folder."
-    check_choice('preset', preset, QUICKSTART_PRESETS); check_choice('data', data, [d for d in DATASETS if d in ('defects', 'defects10', 'digits')])
-    check_choice('teacher', teacher, MODELS); check_choice('student', student, MODELS); check_choice('recipe', recipe, RECIPES)
-    check_range('T', T, 0, lo_open=True); check_range('alpha', alpha, 0, 1); check_range('threads', threads, 1, integer=True)
-    p = QUICKSTART_PRESETS[preset]
-    size = p['size'] if data != 'digits' else 32
-    run = new_run_dir('quickstart', out_root)
-    t_start = time.perf_counter()
-    set_threads(threads)
-    sp = load_splits(data, size=size, n_per_class=p['n_per_class'], seed=seed)
-    log(f"data {data}: {sp}")
-    def fit(name, arch, epochs, cbs=None):
-        dls = make_dls(sp, bs=64, seed=seed)
-        seed_everything(seed)
-        m = create_model(arch, sp.c)
-        t0 = time.perf_counter()
-        r = train_model(m, dls, epochs=epochs, recipe=recipe, seed=seed, cbs=cbs)
-        log(f"{name:<14} {arch:<18} test acc {r.test['accuracy']:.3f}  macro-F1 {r.test['macro_f1']:.3f}  ({time.perf_counter() - t0:.0f} s)")
-        save_weights(r.model, run/f'{name}.safetensors', metadata=dict(arch=arch, num_classes=sp.c))
-        return r
-    res = {'teacher': fit('teacher', teacher, p['teacher_epochs'])}
-    res['student_alone'] = fit('student_alone', student, p['epochs'])
-    res['student_kd'] = fit('student_kd', student, p['epochs'], cbs=[KDCallback(res['teacher'].model, T=T, alpha=alpha)])
-    rows, models = {}, {}
-    for name, r in res.items():
-        b = benchmark(r.model, (3, size, size), batch=32, threads=threads, iters=p['bench_iters'])
-        rows[name] = dict(arch=teacher if name == 'teacher' else student, test_accuracy=r.test['accuracy'],
-                          test_macro_f1=r.test['macro_f1'], valid_best_accuracy=r.best_valid['accuracy'],
-                          best_epoch=r.best_epoch, train_seconds=r.seconds, **b)
-    results = dict(study='quickstart', parameters=dict(preset=preset, data=data, teacher=teacher, student=student, T=T,
-                   alpha=alpha, recipe=recipe, seed=seed, threads=threads, **{**p, 'size': size}),
-                   metrics=rows, history={k: r.history.reset_index().to_dict('records') for k, r in res.items()},
-                   wall_seconds=time.perf_counter() - t_start, provenance=provenance())
-    atomic_write_json(run/'results.json', results)
-    table = results_table(results)
-    atomic_write_text(run/'table.md', table.to_markdown() if _has_tabulate() else table.to_string())
-    log('\n' + table.to_string())
-    log(f"\nrun folder: {run}")
-    return run
-
-def _has_tabulate():
-    try: import tabulate; return True
-    except ImportError: return False
-
-def results_table(results:dict) -> pd.DataFrame:
-    "The quickstart table, built from a results.json dict."
-    df = pd.DataFrame(results['metrics']).T
-    out = pd.DataFrame({'model': df['arch'], 'test acc': df['test_accuracy'].astype(float).round(3),
-                        'macro-F1': df['test_macro_f1'].astype(float).round(3), 'params': df['params'].astype(int),
-                        'MMACs': (df['macs'].astype(float)/1e6).round(1), 'size MB': (df['bytes'].astype(float)/1e6).round(2),
-                        'p50 ms (b=1)': df['latency_p50_ms'].astype(float).round(2),
-                        'img/s (b=32)': df['throughput_ips'].astype(float).round(0)})
-    return out
+__all__ = ['main']
 
 # %% ../nbs/70_cli.ipynb #d95998e9
-_QS_PARAMS = {'data': str, 'teacher': str, 'student': str, 'T': float, 'alpha': float, 'recipe': str, 'seed': int, 'threads': int}
-
-def _parse_params(pairs, spec):
-    out = {}
-    for k, v in pairs:
-        if k not in spec: raise FabkdError(f"parameter {k!r} is not valid; allowed: {', '.join(spec)}.")
-        try: out[k] = spec[k](v)
-        except ValueError: raise FabkdError(f"{k}={v!r} is not valid; allowed: a value of type {spec[k].__name__}.") from None
-    return out
+def _print_table(df:pd.DataFrame, empty:str):
+    print(df.to_string(index=False) if len(df) else empty)
 
 def main(argv=None):
     "Entry point of the `fabkd` command."
     ap = argparse.ArgumentParser(prog='fabkd', description='fabkd: distill, prune, quantize, export and measure vision models.')
     sub = ap.add_subparsers(dest='cmd', required=True)
-    q = sub.add_parser('quickstart', help='teacher, student alone and distilled student on the embedded data')
-    q.add_argument('--preset', default='cpu', help=f"one of: {', '.join(QUICKSTART_PRESETS)}")
-    q.add_argument('-p', nargs=2, action='append', default=[], metavar=('KEY', 'VALUE'), help=f"override: {', '.join(_QS_PARAMS)}")
-    q.add_argument('--out-root', default=None, help='parent folder of the run folder (default reports/_runs)')
     st = sub.add_parser('study', help='list or run the study reports')
     ssub = st.add_subparsers(dest='study_cmd', required=True)
     ssub.add_parser('list', help='registered studies and their presets')
@@ -129,6 +31,13 @@ def main(argv=None):
     r.add_argument('-p', nargs=2, action='append', default=[], metavar=('KEY', 'VALUE'), help='parameter override')
     r.add_argument('--out-root', default=None, help='parent of the run folders (default reports/_runs)')
     r.add_argument('--resume', default=None, metavar='RUN_ID', help='continue a killed run from its last finished training')
+    ru = sub.add_parser('runs', help='list the runs, or compare two of them')
+    rsub = ru.add_subparsers(dest='runs_cmd', required=True)
+    rl = rsub.add_parser('list', help='every run folder: status, preset, data, commit, wall time')
+    rl.add_argument('study', nargs='?', help='only this study')
+    rd = rsub.add_parser('diff', help='parameters and metrics that differ between two finished runs')
+    rd.add_argument('run_a'); rd.add_argument('run_b')
+    for p in (rl, rd): p.add_argument('--out-root', default=None, help='parent of the run folders (default reports/_runs)')
     si = sub.add_parser('site', help='publish the latest run of each study and render the site (Quarto, or an HTML preview)')
     si.add_argument('--out', default=None, help='output folder (default _site)')
     si.add_argument('--runs-root', default=None, help='where the study runs are (default reports/_runs)')
@@ -138,10 +47,9 @@ def main(argv=None):
     b.add_argument('--only', default=None, help='comma-separated groups (default: all)')
     b.add_argument('--out', default=None, help='output JSON (default bench/latest.json)')
     args = ap.parse_args(argv)
+    from fabkd.studies import StudyFailed
     try:
-        if args.cmd == 'quickstart':
-            quickstart(args.preset, out_root=args.out_root, **_parse_params(args.p, _QS_PARAMS))
-        elif args.cmd == 'study':
+        if args.cmd == 'study':
             from fabkd.studies import STUDIES, get_study, validate, run_study
             if args.study_cmd == 'list':
                 for s in STUDIES.values(): print(f"{s.name:<22} seed {s.seed_doc}  presets: {', '.join(s.presets)}  {s.title}")
@@ -158,6 +66,10 @@ def main(argv=None):
             preset = args.preset or 'cpu'
             for n in names: validate(get_study(n), preset, overrides)   # every study checked before any runs
             for n in names: run_study(n, preset, overrides, out_root=args.out_root)
+        elif args.cmd == 'runs':
+            from fabkd.studies import list_runs, diff_runs
+            if args.runs_cmd == 'list': _print_table(list_runs(args.study, args.out_root), 'no runs yet')
+            else: _print_table(diff_runs(args.run_a, args.run_b, args.out_root), 'no parameter or metric differs')
         elif args.cmd == 'site':
             from fabkd.site import publish_latest, build_site
             if not args.no_publish:
@@ -172,9 +84,7 @@ def main(argv=None):
     except FabkdError as e:
         print(f"fabkd: error: {e}", file=sys.stderr)
         return 2
-    except RuntimeError as e:
-        from fabkd.studies import StudyFailed
-        if not isinstance(e, StudyFailed): raise
+    except StudyFailed as e:
         print(f"fabkd: {e}", file=sys.stderr)
         return 1
     return 0

@@ -15,7 +15,8 @@ import torch
 # %% auto #0
 __all__ = ['TMP_PREFIX', 'FabkdError', 'check_choice', 'check_range', 'seed_everything', 'set_threads', 'default_device',
            'fabkd_home', 'project_root', 'atomic_path', 'atomic_write_text', 'atomic_write_json', 'clean_stale',
-           'save_weights', 'load_weights', 'git_commit', 'cpu_name', 'provenance']
+           'progress_to', 'progress_active', 'progress', 'save_weights', 'load_weights', 'git_commit', 'cpu_name',
+           'provenance']
 
 # %% ../nbs/00_core.ipynb #043f321e
 class FabkdError(ValueError):
@@ -147,6 +148,26 @@ def clean_stale(folder, # a run folder
             shutil.rmtree(p) if p.is_dir() else p.unlink()
             gone.append(p)
     return gone
+
+# %% ../nbs/00_core.ipynb #2c172cc3
+_PROGRESS = None   # the progress file of the study run in this process (set by `progress_to`)
+
+def progress_to(path=None, # a run's `progress.jsonl`; None switches progress events off
+               ) -> Path|None:
+    "Send every following `progress(...)` event to `path`, one JSON object per line."
+    global _PROGRESS
+    _PROGRESS = Path(path) if path is not None else None
+    return _PROGRESS
+
+def progress_active() -> bool:
+    "Whether progress events are being recorded (inside a study run)."
+    return _PROGRESS is not None
+
+def progress(event:str, # what happened: 'train_start', 'epoch', 'train_end', 'recorded', ...
+             **fields):
+    "Append one event (with its time) to the active progress file; a no-op outside a study run."
+    if _PROGRESS is None: return
+    with open(_PROGRESS, 'a') as f: f.write(json.dumps(dict(t=time.time(), event=event, **fields), default=float) + '\n')
 
 # %% ../nbs/00_core.ipynb #56d65617
 def save_weights(obj,        # a module or a state dict of tensors

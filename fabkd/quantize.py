@@ -6,7 +6,7 @@ Docs: https://fabkd.github.io/fabkd/quantize.html.md"""
 
 # %% ../nbs/30_quantize.ipynb #18ff7e45
 from __future__ import annotations
-import copy, os, shutil, tempfile, time, warnings
+import contextlib, copy, logging, os, shutil, sys, tempfile, time, warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
@@ -18,9 +18,32 @@ from .data import ImageDataset, calibration_indices, channel_stats
 from .bench import file_bytes, weights_bytes
 
 # %% auto #0
-__all__ = ['STATIC_BACKENDS', 'Artifact', 'verify', 'OnnxModel', 'onnx_files', 'export_onnx', 'calibration_batches',
-           'quantize_static', 'strip_dead_params', 'quantize_dynamic', 'torch_dynamic_int8', 'fp16_native', 'to_fp16',
-           'compiled', 'PteModel', 'export_mobile', 'prepare_qat', 'convert_qat']
+__all__ = ['STATIC_BACKENDS', 'filtered_c_stderr', 'Artifact', 'verify', 'OnnxModel', 'onnx_files', 'export_onnx',
+           'calibration_batches', 'quantize_static', 'strip_dead_params', 'quantize_dynamic', 'torch_dynamic_int8',
+           'fp16_native', 'to_fp16', 'compiled', 'PteModel', 'export_mobile', 'prepare_qat', 'convert_qat']
+
+# %% ../nbs/30_quantize.ipynb #746742ea
+class _DropMessages(logging.Filter):
+    "Drop log records whose message contains one of `needles`; keep everything else."
+    def __init__(self, *needles): super().__init__(); self.needles = needles
+    def filter(self, record): return not any(n in record.getMessage() for n in self.needles)
+
+logging.getLogger('torch.utils._pytree').addFilter(_DropMessages('is an Enum subclass and is now natively supported by torch.compile'))
+logging.getLogger('torch.utils.cpp_extension').addFilter(_DropMessages('No CUDA runtime is found'))
+
+@contextlib.contextmanager
+def filtered_c_stderr(*noise:str): # substrings of the lines to drop
+    "Capture what C/C++ code writes to file descriptor 2 and pass on every line except known noise."
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as f:
+        os.dup2(f.fileno(), 2)
+        try: yield
+        finally:
+            os.dup2(saved, 2); os.close(saved)
+            f.seek(0)
+            keep = [l for l in f.read().decode(errors='replace').splitlines() if l.strip() and not any(n in l for n in noise)]
+            if keep: print('\n'.join(keep), file=sys.stderr)
 
 # %% ../nbs/30_quantize.ipynb #f2ba6256
 @dataclass
@@ -270,7 +293,8 @@ class PteModel:
     def __init__(self, path):
         from executorch.runtime import Runtime
         self.path = Path(path)
-        self.method = Runtime.get().load_program(str(path)).load_method('forward')
+        with filtered_c_stderr('cpuinfo_utils.cpp', 'CPU info and manual query on # of cpus'):   # x86: ARM-only probes
+            self.method = Runtime.get().load_program(str(path)).load_method('forward')
     def __call__(self, x):
         return torch.cat([self.method.execute([xi[None].float().contiguous()])[0] for xi in torch.as_tensor(x)])
 

@@ -10,7 +10,7 @@ import json, time
 from pathlib import Path
 import numpy as np
 import pandas as pd
-from .core import FabkdError, atomic_write_json, atomic_path, provenance, check_choice
+from .core import FabkdError, atomic_write_json, atomic_path, provenance, check_choice, progress, progress_to
 
 # %% auto #0
 __all__ = ['RESULTS_SCHEMA', 'CLAIM_UNITS', 'KD_NOT_MEANINGFUL', 'KD_TEACHER_AT_CHANCE', 'validate_results', 'Report',
@@ -78,6 +78,7 @@ class Report:
         if checkpoints:   # every finished training becomes a checkpoint, so `--resume` can continue a killed run
             from fabkd.train import use_checkpoints
             use_checkpoints(self.run_dir/'checkpoints')
+            progress_to(self.run_dir/'progress.jsonl')   # ... and streams what it is doing to the terminal that started it
         self.data = dict(study=study, run_id=self.run_dir.name, preset=preset, parameters=dict(parameters), metrics={},
                          tables={}, claims=[], figures=[], wall_seconds=0.0, provenance={})
         self.t0 = time.perf_counter()
@@ -88,6 +89,7 @@ class Report:
         "Record a table (rows of plain values); returns it as re-read from the record."
         d = df.reset_index() if index else df
         self.data['tables'][name] = [{str(k): _plain(v) for k, v in r.items()} for r in d.to_dict('records')]
+        progress('recorded', what=f'table {name}')
         return self.get_table(name)
     def get_table(self, name:str) -> pd.DataFrame:
         "A recorded table as a DataFrame."
@@ -98,6 +100,7 @@ class Report:
         p = self.run_dir/'figures'/f'{name}.png'; p.parent.mkdir(exist_ok=True)
         with atomic_path(p) as tmp: fig.savefig(tmp, format='png', dpi=110, bbox_inches='tight')
         self.data['figures'].append(str(p.relative_to(self.run_dir)))
+        progress('recorded', what=f'figure {name}')
         _show_png(p)   # the executed notebook (and the site built from it) shows the saved file itself
         import matplotlib.pyplot as plt; plt.close(fig)
         return p
@@ -138,7 +141,9 @@ class Report:
         validate_results(self.data)
         from fabkd.train import use_checkpoints
         use_checkpoints(None)
-        return atomic_write_json(self.run_dir/'results.json', self.data)
+        out = atomic_write_json(self.run_dir/'results.json', self.data)
+        progress('recorded', what='results.json'); progress_to(None)
+        return out
 
 def load_results(run_dir) -> dict:
     "Read and validate a run's `results.json`."

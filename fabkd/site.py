@@ -6,14 +6,17 @@ Docs: https://fabkd.github.io/fabkd/site.html.md"""
 
 # %% ../nbs/75_site.ipynb #ca6553cd
 from __future__ import annotations
-import html, json, re, shutil, subprocess, sys
+import html, json, math, re, shutil, subprocess, sys, tempfile
 from pathlib import Path
 import nbformat
-from .core import FabkdError, project_root, atomic_write_text
+import pandas as pd
+from .core import FabkdError, project_root, atomic_write_text, atomic_write_json
 from .studies import STUDIES
 
 # %% auto #0
-__all__ = ['latest_runs', 'publish_latest', 'site_pages', 'build_preview', 'build_site']
+__all__ = ['latest_runs', 'md_table', 'best_compression', 'claim_counts', 'key_metrics', 'findings_markdown',
+           'parameters_markdown', 'study_page', 'publish_latest', 'studies_summary', 'site_pages', 'build_preview',
+           'build_site']
 
 # %% ../nbs/75_site.ipynb #cd381dbb
 def latest_runs(runs_root=None, # folder holding `<study>/<run-id>/` (default reports/_runs)
@@ -35,6 +38,25 @@ def _clean(folder):
     "nbdev-clean with this project's settings (the same cleaning `make test` checks)."
     subprocess.run([str(Path(sys.executable).parent/'nbdev-clean'), '--fname', str(folder)], check=True, cwd=project_root())
 
+# %% ../nbs/75_site.ipynb #8c932fc5
+def _fmt(v) -> str:
+    "A table cell as a reader wants it: 3 decimals for fractions, fewer digits for large numbers, '–' for missing."
+    if v is None or (isinstance(v, float) and math.isnan(v)): return '–'
+    if isinstance(v, bool): return '✓' if v else '✗'
+    if isinstance(v, int): return f'{v:,}'
+    if isinstance(v, float):
+        a = abs(v)
+        return f'{v:,.0f}' if a >= 1000 else f'{v:.1f}' if a >= 100 else f'{v:.2f}' if a >= 1 else f'{v:.3f}'
+    return str(v).replace('|', '\\|').replace('\n', ' ')
+
+def md_table(rows:list,      # dicts, one per row
+             columns=None,   # columns to show, in order (default: every key)
+            ) -> str:
+    "A markdown table of `rows`, values formatted for reading."
+    cols = list(columns or dict.fromkeys(k for r in rows for k in r))
+    out = ['| ' + ' | '.join(cols) + ' |', '|' + '---|'*len(cols)]
+    return '\n'.join(out + ['| ' + ' | '.join(_fmt(r.get(k)) for k in cols) + ' |' for r in rows])
+
 def _page_notes(res:dict) -> str:
     "What a reader must know before any table: uncommitted code, and each teacher -> student KD verdict."
     lines = []
@@ -43,39 +65,169 @@ def _page_notes(res:dict) -> str:
         lines.append(f"> ⚠ **Uncommitted code.** This run came from commit `{commit[:10]}` plus changes that were not committed: "
                      "the code that printed these numbers is not exactly any commit's.")
     m = res['metrics']
-    for pair in sorted(k[len('kd.'):-len('.verdict')] for k in m if k.startswith('kd.') and k.endswith('.verdict')):
+    for pair in _kd_pairs(res):
         g = lambda k: m.get(f'kd.{pair}.{k}')
         lines.append(f"> **KD {pair.replace('->', ' → ')}**: {g('verdict')} — teacher {g('teacher_test_accuracy'):.3f} "
                      f"(validation {g('teacher_valid_accuracy'):.3f}), student alone {g('alone_test_accuracy'):.3f} "
                      f"(validation {g('alone_valid_accuracy'):.3f}), distilled {g('kd_test_accuracy'):.3f}; test accuracy, {g('seeds')} seed(s).")
     return '\n>\n'.join(lines)
 
+def _kd_pairs(res:dict) -> list:
+    return sorted(k[len('kd.'):-len('.verdict')] for k in res['metrics'] if k.startswith('kd.') and k.endswith('.verdict'))
+
+def best_compression(res:dict, study) -> tuple|None:
+    "(factor, from, to): in the study's compression table, the first row's size over the smallest row's."
+    if not study.compression: return None
+    table, label, size = study.compression
+    rows = [r for r in res['tables'].get(table, []) if isinstance(r.get(size), (int, float)) and r[size] > 0]
+    if len(rows) < 2: return None
+    small = min(rows, key=lambda r: r[size])
+    return rows[0][size]/small[size], str(rows[0][label]), str(small[label])
+
+def claim_counts(res:dict) -> dict:
+    "How many seed claims this run found consistent, contradicted or not comparable."
+    v = [c['verdict'] for c in res['claims']]
+    return {k: v.count(k) for k in ('consistent', 'contradicted', 'not comparable')}
+
+_TIMING = ('latency', 'throughput', 'seconds', '_ms', 'ips', 'fps', 'peak_memory', 'efficiency', 'best_epoch', 'data.')
+
+def key_metrics(res:dict) -> dict:
+    "The numbers worth comparing between runs: accuracies and sizes, not timings (noisy) or counters."
+    out = {k: v for k, v in res['metrics'].items() if isinstance(v, (int, float)) and not isinstance(v, bool)
+           and not any(t in k for t in _TIMING) and (not k.startswith('kd.') or k.endswith('_test_accuracy'))}
+    return {**out, 'wall time (min)': round(res['wall_seconds']/60, 1)}
+
+def _comparison(previous:dict, res:dict) -> str:
+    now, before = key_metrics(res), previous['metrics']
+    rows = [dict(metric=k, previous=before[k], this_run=now[k], change=now[k] - before[k]) for k in now if k in before]
+    return (f"**Compared with the previous published run** `{previous['run_id']}` (same preset and data, commit "
+            f"`{str(previous['commit'])[:10]}`; timings are left out, they belong to `make bench`):\n\n" + md_table(rows))
+
+def findings_markdown(res:dict,           # a run's results.json
+                      study,              # its registered `Study`
+                      previous:dict|None=None, # the previous published run's record (see `publish_latest`)
+                     ) -> str:
+    "The Findings section of a study page, built from the run's record."
+    out = ['## Findings']
+    notes = _page_notes(res)
+    if notes: out.append(notes)
+    for spec in study.headline:
+        name, cols = (spec, None) if isinstance(spec, str) else spec
+        rows = res['tables'].get(name)
+        if rows: out.append(f"**{name.replace('_', ' ').capitalize()}** (table `{name}`)\n\n" + md_table(rows, [k for k in cols if k in rows[0]] if cols else None))
+    bc = best_compression(res, study)
+    if bc: out.append(f"**Best compression**: {bc[0]:.2f}× smaller on disk, {bc[1]} → {bc[2]} (table `{study.compression[0]}`).")
+    n = claim_counts(res)
+    lines = [f"**Seed {study.seed_doc} claims** ({len(res['claims'])}): {n['consistent']} consistent · {n['contradicted']} contradicted · "
+             f"{n['not comparable']} not comparable, each by the tolerance in the claims table below."]
+    lines += [f"- ✗ {c['what']}: measured {_fmt(c['measured'])} vs claim {_fmt(c['claim'])} {c.get('unit', '')} ({c.get('tolerance', '')})"
+              for c in res['claims'] if c['verdict'] == 'contradicted']
+    out.append('\n'.join(lines))
+    if previous: out.append(_comparison(previous, res))
+    return '\n\n'.join(out)
+
+def parameters_markdown(res:dict, study) -> str:
+    "The run's parameters as one small table: value, what it means, and whether it differs from the preset."
+    preset, spec = study.presets.get(res['preset'], {}), study.all_params()
+    rows = [dict(parameter=k, value=v if isinstance(v, str) else json.dumps(v), meaning=spec[k].help if k in spec else '',
+                 preset=('' if preset.get(k) == v else f"changed (preset: {preset.get(k)})")) for k, v in res['parameters'].items() if k != 'preset']
+    return f"## Parameters\nPreset `{res['preset']}`; papermill injected these values into the report.\n\n" + md_table(rows)
+
+# %% ../nbs/75_site.ipynb #5858a113
+def _history_record(res:dict) -> dict:
+    return dict(run_id=res['run_id'], preset=res['preset'], data=res['parameters'].get('data'), commit=res['provenance'].get('git_commit'),
+                time_utc=res['provenance'].get('time_utc'), metrics=key_metrics(res))
+
+def _previous(history:list, res:dict) -> dict|None:
+    "The newest earlier published run with the same preset and data."
+    me = _history_record(res)
+    older = [h for h in history if h['run_id'] != me['run_id'] and (h['preset'], h['data']) == (me['preset'], me['data'])
+             and str(h['time_utc']) < str(me['time_utc'])]
+    return max(older, key=lambda h: str(h['time_utc'])) if older else None
+
+def study_page(run:Path, res:dict, previous:dict|None=None) -> nbformat.NotebookNode:
+    "A run's executed notebook reordered for a reader: title, run header, Findings, introduction, parameters, the report."
+    study = STUDIES[res['study']]
+    nb = nbformat.read(run/'executed.ipynb', as_version=4)
+    for c in nb.cells:   # execution order and time per cell survive cleaning in the `fabkd` metadata
+        if c.cell_type == 'code':
+            c.metadata['fabkd'] = dict(n=c.get('execution_count'), seconds=round(float(c.metadata.get('papermill', {}).get('duration') or 0), 1))
+    first, rest = nb.cells[0], nb.cells[1:]
+    title, _, intro = first.source.partition('\n') if first.cell_type == 'markdown' and first.source.startswith('# ') else ('', '', '')
+    prov = res['provenance']
+    head = (f"> **Run** `{res['run_id']}` · **preset** `{res['preset']}` · **data** `{res['parameters'].get('data')}` · "
+            f"**commit** `{str(prov.get('git_commit'))[:10]}` · **CPU** {prov.get('cpu')} · **GPU** {prov.get('gpu') or 'none'} · "
+            f"**wall time** {res['wall_seconds']/60:.1f} min. Every number below was printed by this run (`{res['study']}.results.json`).")
+    body = [c for c in (rest if title else nb.cells) if not {'parameters', 'injected-parameters'} & set(c.metadata.get('tags', []))]
+    md = nbformat.v4.new_markdown_cell
+    cells = [md(title or f"# {study.title}"), md(head), md(findings_markdown(res, study, previous))]
+    if intro.strip(): cells.append(md('## About this study\n' + intro.strip()))
+    nb.cells = cells + [md(parameters_markdown(res, study))] + body
+    return nb
+
 def publish_latest(runs_root=None, # folder holding `<study>/<run-id>/` (default reports/_runs)
                    dest=None,      # where the site's study pages live (default reports/_latest)
                   ) -> list:
-    "Copy the latest finished run of each study into `dest` as `<study>.ipynb` + `<study>.results.json`; returns the notebooks."
+    "Publish the latest finished run of each study as `dest/<study>.ipynb` + `.results.json` (+ `.history.json`); returns the notebooks."
     dest = Path(dest) if dest else project_root()/'reports'/'_latest'
     dest.mkdir(parents=True, exist_ok=True)
     written = []
     for name, run in latest_runs(runs_root).items():
         res = json.loads((run/'results.json').read_text())
-        nb = nbformat.read(run/'executed.ipynb', as_version=4)
-        prov = res['provenance']
-        head = nbformat.v4.new_markdown_cell(
-            f"> **Run** `{res['run_id']}` · **preset** `{res['preset']}` · **data** `{res['parameters'].get('data')}` · "
-            f"**commit** `{str(prov.get('git_commit'))[:10]}` · **CPU** {prov.get('cpu')} · **GPU** {prov.get('gpu') or 'none'} · "
-            f"**wall time** {res['wall_seconds']/60:.1f} min. Every number below was printed by this run (`{name}.results.json`).")
-        nb.cells.insert(1, head)
-        notes = _page_notes(res)
-        if notes: nb.cells.insert(2, nbformat.v4.new_markdown_cell(notes))
-        atomic_write_text(dest/f'{name}.ipynb', nbformat.writes(nb))
+        hpath, old = dest/f'{name}.history.json', dest/f'{name}.results.json'
+        history = json.loads(hpath.read_text()) if hpath.is_file() else []
+        for r in ([json.loads(old.read_text())] if old.is_file() else []) + [res]:
+            if r['run_id'] not in {h['run_id'] for h in history}: history.append(_history_record(r))
+        atomic_write_text(dest/f'{name}.ipynb', nbformat.writes(study_page(run, res, _previous(history, res))))
         shutil.copyfile(run/'results.json', dest/f'{name}.results.json')
+        atomic_write_json(hpath, history)
         written.append(dest/f'{name}.ipynb')
     if written: _clean(dest)
     return written
 
+# %% ../nbs/75_site.ipynb #5bc2ed18
+def studies_summary(latest_dir=None, # published study pages (default reports/_latest)
+                   ) -> pd.DataFrame:
+    "One row per published study: preset, data, wall time, teacher quality, KD verdict, best compression, claims ✓/✗/?."
+    latest = Path(latest_dir) if latest_dir else project_root()/'reports'/'_latest'
+    rows = []
+    for name, study in STUDIES.items():
+        p = latest/f'{name}.results.json'
+        if not p.is_file(): continue
+        res = json.loads(p.read_text()); m = res['metrics']
+        commit = str(res['provenance'].get('git_commit'))
+        gaps = '; '.join(f"{pair}: {100*m[f'kd.{pair}.teacher_minus_alone']:+.1f}" for pair in _kd_pairs(res))
+        kd = '; '.join(f"{pair}: {m[f'kd.{pair}.verdict']}" for pair in _kd_pairs(res))
+        bc = best_compression(res, study); n = claim_counts(res)
+        rows.append({'study': name, 'seed': study.seed_doc, 'preset': res['preset'], 'data': res['parameters'].get('data'),
+                     'commit': commit[:7] + ('-dirty' if commit.endswith('-dirty') else ''), 'minutes': round(res['wall_seconds']/60, 1),
+                     'teacher − alone (test, points)': gaps or '–', 'KD verdict': kd or '–',
+                     'best compression': f"{bc[0]:.1f}× ({bc[1]} → {bc[2]})" if bc else '–',
+                     'claims ✓/✗/?': f"{n['consistent']}/{n['contradicted']}/{n['not comparable']}"})
+    return pd.DataFrame(rows)
+
 # %% ../nbs/75_site.ipynb #9091c27b
 _REMOTE_SCRIPT = re.compile(r'<script[^>]*\bsrc="https?://[^"]*"[^>]*>\s*</script>|<script type="module">(?:(?!</script>).)*?https?://(?:(?!</script>).)*?</script>', re.S)
+
+# nbconvert's lab template, with each code cell's input folded into a <details> (open on click) whose summary
+# shows the execution count and the seconds it ran (from the `fabkd` cell metadata `publish_latest` keeps)
+_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
+{% block input_group -%}
+{%- set f = cell.metadata.get('fabkd', {}) -%}
+<details class="fabkd-code"><summary>code{% if f.get('n') %} · In [{{ f['n'] }}]{% endif %}{% if f.get('seconds') %} · {{ f['seconds'] }} s{% endif %}</summary>
+{{ super() }}
+</details>
+{%- endblock input_group %}
+"""
+_CSS = """<style>
+body { max-width: 75em; margin: 0 auto; padding: 0 1.5em 3em; }
+table { border-collapse: collapse; font-size: 0.9em; margin: 0.5em 0; }
+th, td { border: 1px solid #d0d7de; padding: 2px 8px; text-align: right; }
+th { background: #f6f8fa; }
+img { max-width: 100%; height: auto; }
+details.fabkd-code > summary { cursor: pointer; color: #57606a; font: 0.8em monospace; margin: 2px 0; }
+.jp-InputPrompt, .jp-OutputPrompt { display: none; }
+</style>"""
 
 def _title(nb_path:Path) -> str:
     nb = nbformat.read(nb_path, as_version=4)
@@ -94,26 +246,35 @@ def site_pages(latest_dir=None) -> dict:
 
 def _page_name(section, p): return f"{'studies/' if section == 'Studies' else ''}{p.stem}.html"
 
+def _summary_html(latest_dir) -> str:
+    s = studies_summary(latest_dir)
+    if s.empty: return ''
+    s['study'] = [f'<a href="studies/{n}.html">{html.escape(n)}</a>' for n in s.study]
+    return '<h2>Studies</h2>' + s.to_html(index=False, escape=False, border=0)
+
 def build_preview(out, latest_dir=None) -> Path:
     "Static HTML preview of the site (nbconvert), for machines without Quarto; returns the index page."
     from nbconvert import HTMLExporter
     out = Path(out); (out/'studies').mkdir(parents=True, exist_ok=True)
-    exporter = HTMLExporter(template_name='lab')
     pages = site_pages(latest_dir)
     links = {s: [(_page_name(s, p), _title(p)) for p in ps] for s, ps in pages.items()}
-    for section, paths in pages.items():
-        for p in paths:
-            body, _ = exporter.from_filename(str(p))
-            body = _REMOTE_SCRIPT.sub('', body)
-            up = '../' if section == 'Studies' else ''
-            nav = f'<nav style="padding:8px 16px;border-bottom:1px solid #ddd;font-family:sans-serif"><a href="{up}index.html">fabkd</a> · {section}</nav>'
-            body = re.sub(r'<body([^>]*)>', lambda m: f'<body{m.group(1)}>{nav}', body, count=1)
-            atomic_write_text(out/_page_name(section, p), body)
+    with tempfile.TemporaryDirectory() as tpl:
+        (Path(tpl)/'fabkd.html.j2').write_text(_TEMPLATE)
+        exporter = HTMLExporter(template_name='lab', extra_template_paths=[tpl], template_file='fabkd.html.j2')
+        for section, paths in pages.items():
+            for p in paths:
+                body, _ = exporter.from_filename(str(p))
+                body = _REMOTE_SCRIPT.sub('', body).replace('</head>', _CSS + '</head>', 1)
+                up = '../' if section == 'Studies' else ''
+                nav = f'<nav style="padding:8px 0;border-bottom:1px solid #ddd;font-family:sans-serif"><a href="{up}index.html">fabkd</a> · {section}</nav>'
+                body = re.sub(r'<body([^>]*)>', lambda m: f'<body{m.group(1)}>{nav}', body, count=1)
+                atomic_write_text(out/_page_name(section, p), body)
     missing = [n for n in STUDIES if not any(p.stem == n for p in pages['Studies'])]
-    items = ''.join(f'<h2>{s}</h2><ul>' + ''.join(f'<li><a href="{h}">{html.escape(t)}</a></li>' for h, t in ls) + '</ul>' for s, ls in links.items())
+    items = ''.join(f'<h2>{"All study pages" if s == "Studies" else s}</h2><ul>' + ''.join(f'<li><a href="{h}">{html.escape(t)}</a></li>' for h, t in ls) + '</ul>' for s, ls in links.items())
     if missing: items += '<p>Studies without a published run yet: ' + ', '.join(missing) + '</p>'
-    index = (f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>fabkd</title></head><body style="font-family:sans-serif;max-width:60em;margin:2em auto">'
-             f'<h1>fabkd</h1><p>Preview of the fabkd site (built without Quarto).</p>{items}</body></html>')
+    index = (f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>fabkd</title>{_CSS}</head><body style="font-family:sans-serif">'
+             f'<h1>fabkd</h1><p>Make a vision classifier smaller and faster — and measure what it cost. (Preview of the fabkd site, built without Quarto.)</p>'
+             f'{_summary_html(latest_dir)}{items}</body></html>')
     return atomic_write_text(out/'index.html', index)
 
 def build_site(out=None,          # output folder (default `_site`)

@@ -20,12 +20,13 @@ from fastai.callback.schedule import ParamScheduler
 from fastai.losses import CrossEntropyLossFlat
 from fastai.metrics import accuracy, F1Score
 from fastai.optimizer import Adam
-from .core import FabkdError, check_choice, check_range, save_weights, load_weights, seed_everything, atomic_write_json
+from .core import (FabkdError, check_choice, check_range, save_weights, load_weights, seed_everything, atomic_write_json,
+                        progress, progress_active)
 from .metrics import evaluate
 
 # %% auto #0
-__all__ = ['RECIPES', 'sched_step', 'NonFiniteLoss', 'BestEpoch', 'make_learner', 'fit_recipe', 'TrainResult', 'train_model',
-           'RunCheckpoints', 'use_checkpoints']
+__all__ = ['RECIPES', 'sched_step', 'NonFiniteLoss', 'BestEpoch', 'ProgressEvents', 'make_learner', 'fit_recipe', 'TrainResult',
+           'train_model', 'RunCheckpoints', 'use_checkpoints']
 
 # %% ../nbs/05_train.ipynb #c67e90a3
 RECIPES = {
@@ -76,6 +77,22 @@ class BestEpoch(Callback):
         if self.restore and self.best_state is not None: self.model.load_state_dict(self.best_state)
     @property
     def history(self): return pd.DataFrame(self.epoch_rows).set_index('epoch')
+
+# %% ../nbs/05_train.ipynb #626110dc
+class ProgressEvents(Callback):
+    "Report each epoch of a training (validation metrics, time spent, time left) as progress events."
+    order, run_valid = 71, True   # after the Recorder (50) and BestEpoch (70) have logged the epoch
+    def __init__(self, training:str): # what is training, as a reader should see it
+        from fastcore.basics import store_attr
+        store_attr()
+    def before_fit(self):
+        self.t0 = time.perf_counter()
+        progress('train_start', training=self.training, epochs=self.n_epoch)
+    def after_epoch(self):
+        done, spent = self.epoch + 1, time.perf_counter() - self.t0
+        row = dict(zip(self.recorder.metric_names[1:-1], self.recorder.log[1:-1]))
+        progress('epoch', training=self.training, epoch=done, epochs=self.n_epoch, seconds=spent,
+                 eta_seconds=spent/done*(self.n_epoch - done), **{k: row.get(k) for k in ('valid_loss', 'accuracy', 'macro_f1')})
 
 # %% ../nbs/05_train.ipynb #c7883eef
 def make_learner(model:torch.nn.Module, # the network to train
@@ -142,20 +159,32 @@ def train_model(model:torch.nn.Module, dls, epochs:int=5, recipe:str='one_cycle'
     if store is not None:   # a study run: this call may already be done (resume), or becomes a checkpoint
         key, sig = store.next_key(), _signature(model, dls, epochs, recipe, seed, cbs, lr, loss_func)
         done = store.load(key, sig, model)
-        if done is not None: return done
+        if done is not None:
+            progress('train_loaded', training=_training_name(model, cbs, key), test_accuracy=done.test.get('accuracy'))
+            return done
+    name = _training_name(model, cbs, key if store is not None else None)
     seed_everything(seed)
-    learn = make_learner(model, dls, recipe, lr=lr, loss_func=loss_func, cbs=cbs, ckpt_dir=ckpt_dir)
+    extra = [ProgressEvents(name)] if progress_active() else []
+    learn = make_learner(model, dls, recipe, lr=lr, loss_func=loss_func, cbs=list(cbs or []) + extra, ckpt_dir=ckpt_dir)
     t0 = time.perf_counter()
     fit_recipe(learn, epochs, quiet=quiet)
     secs = time.perf_counter() - t0
     be = learn.cbs.filter(lambda c: isinstance(c, BestEpoch))[0]
     hist = be.history
-    learn.remove_cbs(list(cbs or []))  # evaluation runs the plain model
+    learn.remove_cbs(list(cbs or []) + extra)  # evaluation runs the plain model
     test = evaluate(learn.model, dls[2], dls.c, device=dls.device) if len(dls.loaders) > 2 else {}
     res = TrainResult(learn.model.cpu(), hist, int(be.best_ep), hist.loc[be.best_ep].to_dict(),
                       hist.iloc[-1].to_dict(), test, secs)
     if store is not None: store.save(key, sig, res)
+    progress('train_end', training=name, seconds=secs, best_epoch=res.best_epoch + 1,
+             valid_accuracy=res.best_valid.get('accuracy'), test_accuracy=test.get('accuracy'))
     return res
+
+def _training_name(model, cbs, key) -> str:
+    "How a training shows in progress lines: call number, architecture, size, and whether it distils."
+    kd = any(type(c).__name__ == 'KDCallback' for c in cbs or [])
+    n = sum(p.numel() for p in model.parameters())
+    return f"{'training ' + key + ': ' if key else ''}{type(model).__name__} ({n/1e6:.2f} M params){', distilled' if kd else ''}"
 
 # %% ../nbs/05_train.ipynb #22bff08f
 class RunCheckpoints:

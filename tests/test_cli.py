@@ -1,38 +1,63 @@
-"The `fabkd` command as a user runs it: a smoke quickstart end to end, and bad input stopping before work."
-import json, subprocess, sys
-from pathlib import Path
+"""The `fabkd` command as a user runs it: a study run shows its progress live, the same run twice gives the same
+metrics, runs are listed and compared, and bad input stops before any work."""
+import json, shutil, subprocess
 import pytest
+from fabkd.studies import STUDIES
+from conftest import FABKD
 
-FABKD = [str(Path(sys.executable).parent/'fabkd')]  # the console script pip installed
+TIMING = ('latency', 'throughput', 'seconds', '_ms', 'ips', 'peak_memory', 'efficiency', 'time')
 
-def run(args, tmp_path):
-    return subprocess.run([*FABKD, *args, '--out-root', str(tmp_path)], capture_output=True, text=True, timeout=600)
+def fabkd(*args): return subprocess.run([FABKD, *args], capture_output=True, text=True, timeout=900)
+def timed(key): return any(t in key for t in TIMING)
 
-def test_quickstart_smoke_writes_a_complete_run(tmp_path):
-    r = run(['quickstart', '--preset', 'smoke', '-p', 'seed', '1'], tmp_path)
-    assert r.returncode == 0, r.stderr[-2000:]
-    (run_dir,) = (tmp_path/'quickstart').iterdir()
-    res = json.loads((run_dir/'results.json').read_text())
-    assert res['parameters']['seed'] == 1 and res['parameters']['preset'] == 'smoke'
-    for name in ('teacher', 'student_alone', 'student_kd'):
-        m = res['metrics'][name]
-        assert 0 <= m['test_accuracy'] <= 1 and m['params'] > 0 and m['macs'] > 0 and m['bytes'] > 0
-        assert m['latency_p50_ms'] > 0
-    assert res['provenance']['packages']['torch'].startswith('2.14')
-    assert 'run folder:' in r.stdout and 'student_kd' in r.stdout
-    assert not list(run_dir.glob('.*.tmp')), 'no temporary files left behind'
+@pytest.fixture(scope='module')
+def rerun(smoke_runs, tmp_path_factory):
+    "small_cnn_kd at the smoke preset once more, in a folder beside a copy of the shared smoke run."
+    root, r = smoke_runs
+    assert r.returncode == 0, r.stderr[-3000:]
+    out = tmp_path_factory.mktemp('rerun')
+    (first,) = (root/'small_cnn_kd').iterdir()
+    shutil.copytree(first, out/'small_cnn_kd'/first.name)
+    r = fabkd('study', 'run', 'small_cnn_kd', '--preset', 'smoke', '--out-root', str(out))
+    assert r.returncode == 0, r.stderr[-3000:]
+    (second,) = [p for p in (out/'small_cnn_kd').iterdir() if p.name != first.name]
+    return out, first.name, second.name, r
+
+def test_study_run_shows_live_progress(rerun):
+    out, first, second, r = rerun
+    for line in ('▶ training 000', 'epoch 1/', 'valid acc', 'left in this training', 'recorded table', 'study ~'):
+        assert line in r.stdout, line       # 'study ~': the earlier finished run gives a time estimate
+    log = (out/'small_cnn_kd'/second/'log.txt').read_text()
+    assert 'epoch 1/' in log and 'finished in' in log
+
+def test_same_seed_same_metrics_and_diff_shows_only_timings(rerun):
+    "The same study, preset and seed run twice on CPU gives identical metrics and tables (timings excluded)."
+    out, a, b, _ = rerun
+    ra, rb = (json.loads((out/'small_cnn_kd'/x/'results.json').read_text()) for x in (a, b))
+    assert ra['parameters'] == rb['parameters']
+    assert {k: v for k, v in ra['metrics'].items() if not timed(k)} == {k: v for k, v in rb['metrics'].items() if not timed(k)}
+    untimed = lambda rows: [{k: v for k, v in row.items() if not timed(k)} for row in rows]
+    for name in ra['tables']: assert untimed(ra['tables'][name]) == untimed(rb['tables'][name]), name
+    r = fabkd('runs', 'diff', a, f'small_cnn_kd/{b}', '--out-root', str(out))
+    assert r.returncode == 0, r.stderr
+    changed = [] if 'no parameter or metric differs' in r.stdout else [l.split()[1] for l in r.stdout.splitlines()[1:]]
+    assert all(timed(k) for k in changed), changed
+
+def test_runs_list_shows_every_smoke_run(smoke_runs):
+    root, _ = smoke_runs
+    r = fabkd('runs', 'list', '--out-root', str(root))
+    assert r.returncode == 0, r.stderr
+    for name in STUDIES: assert name in r.stdout
+    assert r.stdout.count('finished') == len(STUDIES) and 'smoke' in r.stdout
 
 @pytest.mark.parametrize('args, message', [
-    (['quickstart', '--preset', 'huge'], "preset='huge' is not valid"),
-    (['quickstart', '-p', 'alpha', '1.5'], 'alpha=1.5 is not valid'),
-    (['quickstart', '-p', 'T', '0'], 'T=0.0 is not valid'),
-    (['quickstart', '-p', 'data', 'imagenet'], "data='imagenet' is not valid"),
-    (['quickstart', '-p', 'student', 'vgg'], "student='vgg' is not valid"),
-    (['quickstart', '-p', 'colour', 'red'], "parameter 'colour' is not valid"),
-    (['quickstart', '-p', 'seed', 'abc'], "seed='abc' is not valid"),
+    (['runs', 'list', 'nosuch'], "study='nosuch' is not valid"),
+    (['runs', 'diff', 'nosuch', 'other'], "run='nosuch' is not valid; allowed: a finished run id"),
+    (['runs', 'diff', '../x', 'other'], "run='../x' is not valid"),
+    (['bench', '--only', 'gpu'], "bench='gpu' is not valid"),
 ])
 def test_bad_input_is_one_clear_error_and_writes_nothing(tmp_path, args, message):
-    r = run(args, tmp_path)
+    r = fabkd(*args, *(['--out-root', str(tmp_path)] if args[0] == 'runs' else []))
     assert r.returncode == 2
     assert message in r.stderr and 'Traceback' not in r.stderr
     assert list(tmp_path.iterdir()) == [], 'nothing written for a bad input'

@@ -1,5 +1,7 @@
-"""The site preview (`fabkd site` without Quarto) opens in headless Chromium: the index links every study,
-and each study page loads with its figures and tables and no console errors."""
+"""The site preview (`fabkd site` without Quarto) opens in headless Chromium: the index opens with the studies
+table and links every study; each study page loads with no console errors, opens with its Findings right
+after the run header, has its code folded and every figure decoded. A screenshot of each page is saved
+under the test's temporary folder."""
 import json, shutil, subprocess
 from pathlib import Path
 import pytest
@@ -44,6 +46,10 @@ def _open(driver, path:Path):
 def test_index_links_every_study(preview, browser):
     errors = _open(browser, preview/'site'/'index.html')
     assert not errors, errors
+    # the first table is the studies summary: one row per study, each linking to its page
+    rows = browser.find_element('css selector', 'table').find_elements('css selector', 'tbody tr')
+    assert [r.find_element('tag name', 'a').text for r in rows] == list(STUDIES)
+    assert 'claims' in browser.find_element('css selector', 'table').text
     hrefs = {a.get_attribute('href').rsplit('/', 1)[-1] for a in browser.find_elements('tag name', 'a')}
     for name in STUDIES: assert f'{name}.html' in hrefs, name
     assert '00_core.html' in hrefs and 'index.html' in hrefs
@@ -58,3 +64,16 @@ def test_study_page_loads_with_figures_and_tables(preview, browser, name):
     assert len([w for w in widths if w > 0]) >= len(res['figures']) >= 1, widths
     assert len(browser.find_elements('css selector', 'table')) >= 2
     assert res['run_id'] in browser.find_element('tag name', 'body').text
+    # Findings is the first section, right after the run header
+    h2 = browser.find_elements('tag name', 'h2')
+    assert h2 and h2[0].text.startswith('Findings'), [h.text for h in h2[:3]]
+    header = browser.find_element('tag name', 'blockquote')
+    assert res['run_id'] in header.text and header.location['y'] < h2[0].location['y']
+    # code is folded: every code input sits in a closed <details>, and none is visible
+    folds = browser.find_elements('css selector', 'details.fabkd-code')
+    assert folds and not any(d.get_attribute('open') for d in folds)
+    inputs = browser.find_elements('css selector', '.jp-CodeCell .jp-InputArea')
+    assert len(inputs) == len(folds) and not any(i.is_displayed() for i in inputs)
+    assert 'Parameters' in [h.text.rstrip('¶') for h in h2]
+    shot = preview/'screenshots'/f'{name}.png'; shot.parent.mkdir(exist_ok=True)
+    assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 10_000

@@ -22,4 +22,5 @@ cfg = Config(); cfg.TagRemovePreprocessor.remove_input_tags = {'remove_input'}; 
 exporter = MarkdownExporter(config=cfg, exclude_input_prompt=True, exclude_output_prompt=True)
 body, _ = exporter.from_notebook_node(nb)
 body = re.sub(r'\n{3,}', '\n\n', body).strip() + '\n'
+body = body.replace('](images/', '](nbs/images/')   # images sit beside the notebook, README at the root
 (ROOT/'README.md').write_text('<!-- generated from nbs/index.ipynb by tools/make_readme.py: do not edit -->\n\n' + body)
