@@ -38,6 +38,13 @@ def main(argv=None):
     rd = rsub.add_parser('diff', help='parameters and metrics that differ between two finished runs')
     rd.add_argument('run_a'); rd.add_argument('run_b')
     for p in (rl, rd): p.add_argument('--out-root', default=None, help='parent of the run folders (default reports/_runs)')
+    te = sub.add_parser('teachers', help='the teacher bank ($FABKD_CACHE/teachers): list, build a study\'s teacher, clear')
+    tsub = te.add_subparsers(dest='teachers_cmd', required=True)
+    tsub.add_parser('list', help='every banked teacher: architecture, data, recipe, epochs, accuracy')
+    tb = tsub.add_parser('build', help="train (or find) the teacher a study uses at a preset")
+    tb.add_argument('name', help='study name'); tb.add_argument('--preset', default='cpu', help='smoke | cpu (default) | full')
+    tb.add_argument('-p', nargs=2, action='append', default=[], metavar=('KEY', 'VALUE'), help='parameter override')
+    tsub.add_parser('clear', help='remove every banked teacher')
     si = sub.add_parser('site', help='publish the latest run of each study and render the site (Quarto, or an HTML preview)')
     si.add_argument('--out', default=None, help='output folder (default _site)')
     si.add_argument('--runs-root', default=None, help='where the study runs are (default reports/_runs)')
@@ -70,6 +77,16 @@ def main(argv=None):
             from fabkd.studies import list_runs, diff_runs
             if args.runs_cmd == 'list': _print_table(list_runs(args.study, args.out_root), 'no runs yet')
             else: _print_table(diff_runs(args.run_a, args.run_b, args.out_root), 'no parameter or metric differs')
+        elif args.cmd == 'teachers':
+            from fabkd.teachers import TeacherBank
+            bank = TeacherBank()
+            if args.teachers_cmd == 'list': _print_table(bank.entries(), f'no teachers in {bank.root}')
+            elif args.teachers_cmd == 'clear': print(f"removed {bank.clear()} teacher(s) from {bank.root}")
+            else:
+                from fabkd.studies import build_teacher
+                res, info = build_teacher(args.name, args.preset, dict(args.p), bank=bank)
+                print(f"{info['arch']} for {args.name} ({args.preset}): {'already in' if info['source'] == 'bank' else 'trained into'} the bank, "
+                      f"entry {info['key']}; validation accuracy {res.best_valid['accuracy']:.3f}, test {res.test['accuracy']:.3f}")
         elif args.cmd == 'site':
             from fabkd.site import publish_latest, build_site
             if not args.no_publish:

@@ -65,6 +65,11 @@ def _page_notes(res:dict) -> str:
         lines.append(f"> ⚠ **Uncommitted code.** This run came from commit `{commit[:10]}` plus changes that were not committed: "
                      "the code that printed these numbers is not exactly any commit's.")
     m = res['metrics']
+    src = m.get('teacher.source')
+    if src: lines.append(f"> **Teacher** {m.get('teacher.arch')}: " + {
+        'bank': f"loaded from the teacher bank (entry `{m.get('teacher.bank_key')}`, trained once and reused by every run that needs it).",
+        'trained': f"trained in this run and added to the teacher bank (entry `{m.get('teacher.bank_key')}`).",
+        'teacher_weights': f"a teacher trained elsewhere (`teacher_weights` = `{res['parameters'].get('teacher_weights')}`)."}.get(src, src))
     for pair in _kd_pairs(res):
         g = lambda k: m.get(f'kd.{pair}.{k}')
         lines.append(f"> **KD {pair.replace('->', ' → ')}**: {g('verdict')} — teacher {g('teacher_test_accuracy'):.3f} "

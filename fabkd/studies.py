@@ -14,8 +14,8 @@ from .core import FabkdError, check_choice, check_range, project_root, atomic_wr
 from .data import DATASETS
 
 # %% auto #0
-__all__ = ['COMMON_PARAMS', 'STUDIES', 'Param', 'Study', 'validate', 'get_study', 'StudyFailed', 'runs_root', 'new_run_dir',
-           'resume_dir', 'run_study', 'progress_line', 'list_runs', 'find_run', 'diff_runs']
+__all__ = ['COMMON_PARAMS', 'STUDIES', 'Param', 'Study', 'validate', 'get_study', 'teacher_for', 'build_teacher', 'StudyFailed',
+           'runs_root', 'new_run_dir', 'resume_dir', 'run_study', 'progress_line', 'list_runs', 'find_run', 'diff_runs']
 
 # %% ../nbs/60_studies.ipynb #185d5573
 @dataclass
@@ -50,6 +50,7 @@ class Study:
     params: dict
     presets: dict
     headline: tuple = ()          # recorded tables its page leads with: 'name' or ('name', [columns])
+    teacher: object = None        # params -> the teacher bank arguments (arch, epochs, recipe, seed, stem, bs, aug_variants)
     compression: tuple|None = None  # (table, label column, size column): first row's size ÷ each row's
     @property
     def path(self): return project_root()/'reports'/self.notebook
@@ -238,6 +239,69 @@ _PAGES = {
 }
 for _n, (_h, _c) in _PAGES.items(): STUDIES[_n].headline, STUDIES[_n].compression = _h, _c
 
+# %% ../nbs/60_studies.ipynb #c793ce4e
+_TEACHERS = {
+    'small_cnn_kd':         lambda p: dict(arch='resnet18', stem=p['stem'], aug_variants=p['aug_variants'], epochs=p['teacher_epochs']),
+    'resnet_prune_quant':   lambda p: dict(arch=p['teacher'], stem=p['stem'], aug_variants=4, epochs=p['teacher_epochs']),
+    'cifar10_kd_quant':     lambda p: dict(arch='resnet50', stem=p['stem'], aug_variants=4, epochs=p['teacher_epochs']),
+    'fabgaurd_defects':     lambda p: dict(arch='efficientnet_b0', stem='imagenet', aug_variants=4, epochs=p['teacher_epochs']),
+    'udacisense_pipelines': lambda p: dict(arch='mobilenet_v3_small', stem='imagenet', aug_variants=4, epochs=p['epochs']),
+}
+for _n, _f in _TEACHERS.items():
+    STUDIES[_n].teacher = lambda p, f=_f: dict(**f(p), recipe=p['recipe'], seed=p['seed'], bs=p['bs'])
+    STUDIES[_n].params['teacher_weights'] = Param(str, lambda n, v: _weights_file(n, v), 'a trained teacher to distil from instead of the bank '
+                                                  '(.safetensors or weights-only .pt)', nullable=True)
+    for _p in STUDIES[_n].presets.values(): _p.setdefault('teacher_weights', None)
+
+def _weights_file(name, v):
+    "A teacher file must exist and hold only tensors: checked (without running any code) before the study starts."
+    from fabkd.core import load_weights
+    if not Path(v).is_file() or Path(v).suffix not in ('.safetensors', '.pt', '.pth'):
+        raise FabkdError(f"{name}={v!r} is not valid; allowed: an existing .safetensors or weights-only .pt/.pth file.")
+    try: load_weights(v)
+    except FabkdError as e: raise FabkdError(f"{name}={v!r} is not valid; allowed: a weights-only file ({e}).") from None
+
+def teacher_for(study:str,   # registered study
+                splits,      # the run's `Splits`
+                params:dict, # the run's parameters
+                rep=None,    # the run's `Report`: records where the teacher came from
+                bank=None,   # a `TeacherBank` (default: the one in `$FABKD_CACHE`)
+               ) -> tuple:
+    "`(TrainResult, info)`: the study's teacher from `teacher_weights`, else from the bank (trained there on a miss)."
+    from fabkd.teachers import TeacherBank, load_teacher
+    from fabkd.train import TrainResult, skip_checkpoint
+    from fabkd.metrics import evaluate
+    from fabkd.data import make_dls
+    args = get_study(study).teacher(params)
+    if params.get('teacher_weights'):
+        model = load_teacher(args['arch'], splits.c, params['teacher_weights'], stem=args['stem'])
+        dls = make_dls(splits, bs=args['bs'], seed=args['seed'], augment=False)
+        valid, test = evaluate(model, dls[1], splits.c), evaluate(model, dls[2], splits.c)
+        skip_checkpoint()
+        res = TrainResult(model, pd.DataFrame(columns=['accuracy', 'macro_f1']).rename_axis('epoch'), -1, valid, valid, test, 0.0)
+        info = dict(key=None, source='teacher_weights', arch=args['arch'], epochs=None, path=str(params['teacher_weights']))
+    else:
+        res, info = (bank or TeacherBank()).get(splits=splits, **args)
+    from fabkd.core import seed_everything
+    seed_everything(args['seed'])   # what follows starts from the same RNG state, wherever the teacher came from
+    if rep is not None:
+        rep.metric('teacher.source', info['source']); rep.metric('teacher.bank_key', info['key']); rep.metric('teacher.arch', info['arch'])
+    return res, info
+
+# %% ../nbs/60_studies.ipynb #230743ac
+def build_teacher(name:str,                # registered study
+                  preset:str='cpu',        # its preset
+                  overrides:dict|None=None,# parameter overrides, as for `run_study`
+                  bank=None,               # a `TeacherBank` (default: `$FABKD_CACHE`)
+                 ) -> tuple:
+    "Train (or find) the teacher study `name` would use at this preset; returns `(TrainResult, info)`."
+    from fabkd.core import set_threads
+    from fabkd.data import load_splits
+    params = validate(get_study(name), preset, overrides)
+    set_threads(params['threads'])
+    sp = load_splits(params['data'], size=params['size'], n_per_class=params['n_per_class'], seed=params['seed'], data_root=params['data_root'])
+    return teacher_for(name, sp, params, bank=bank)
+
 # %% ../nbs/60_studies.ipynb #1b2393ef
 class StudyFailed(RuntimeError):
     "A study run stopped (a failing cell or a dead kernel); the message says where and how to continue."
@@ -340,7 +404,8 @@ def progress_line(e:dict, # one progress event
     if e['event'] == 'train_end':
         return (f"  done in {_fmt_s(e['seconds'])}: best epoch {e['best_epoch']}, valid acc {e['valid_accuracy']:.3f}, "
                 f"test acc {e['test_accuracy']:.3f}" if e.get('test_accuracy') is not None else f"  done in {_fmt_s(e['seconds'])}")
-    if e['event'] == 'train_loaded': return f"✓ {e['training']}: finished before, loaded from its checkpoint"
+    if e['event'] == 'train_loaded':
+        return f"✓ {e['training']}: " + ('loaded from the teacher bank' if e.get('source') == 'bank' else 'finished before the run was resumed, loaded from its checkpoint')
     if e['event'] == 'recorded': return f"  recorded {e['what']}{left}"
     return None
 
@@ -349,7 +414,7 @@ class _ProgressTail(threading.Thread):
     def __init__(self, path:Path, log, t0:float, expected:float|None):
         super().__init__(daemon=True)
         self.path, self.log, self.t0, self.expected, self.pos = path, log, t0, expected, 0
-        self._stop = threading.Event()
+        self._halt = threading.Event()
     def poll(self):
         "Print the complete lines written since the last poll."
         if not self.path.is_file(): return
@@ -364,9 +429,9 @@ class _ProgressTail(threading.Thread):
             line = progress_line(e, left)
             if line: self.log(line)
     def run(self):
-        while not self._stop.wait(1.0): self.poll()
+        while not self._halt.wait(1.0): self.poll()
     def stop(self):
-        self._stop.set(); self.join(timeout=5); self.poll()
+        self._halt.set(); self.join(timeout=5); self.poll()
 
 # %% ../nbs/60_studies.ipynb #e16a5e91
 def _pid_alive(run:Path) -> bool:

@@ -26,7 +26,7 @@ from .metrics import evaluate
 
 # %% auto #0
 __all__ = ['RECIPES', 'sched_step', 'NonFiniteLoss', 'BestEpoch', 'ProgressEvents', 'make_learner', 'fit_recipe', 'TrainResult',
-           'train_model', 'RunCheckpoints', 'use_checkpoints']
+           'train_model', 'RunCheckpoints', 'skip_checkpoint', 'use_checkpoints']
 
 # %% ../nbs/05_train.ipynb #c67e90a3
 RECIPES = {
@@ -160,7 +160,7 @@ def train_model(model:torch.nn.Module, dls, epochs:int=5, recipe:str='one_cycle'
         key, sig = store.next_key(), _signature(model, dls, epochs, recipe, seed, cbs, lr, loss_func)
         done = store.load(key, sig, model)
         if done is not None:
-            progress('train_loaded', training=_training_name(model, cbs, key), test_accuracy=done.test.get('accuracy'))
+            progress('train_loaded', training=_training_name(model, cbs, key), source='checkpoint', test_accuracy=done.test.get('accuracy'))
             return done
     name = _training_name(model, cbs, key if store is not None else None)
     seed_everything(seed)
@@ -218,6 +218,10 @@ class RunCheckpoints:
         np.random.set_state((r['numpy'][0], np.array(r['numpy'][1], dtype=np.uint32), *r['numpy'][2:]))
         return TrainResult(model, pd.DataFrame(rec['history']).set_index('epoch'), rec['best_epoch'], rec['best_valid'],
                            rec['last_valid'], rec['test'], rec['seconds'])
+
+def skip_checkpoint():
+    "Count a training that came from elsewhere (the teacher bank), so a resumed run numbers its trainings the same way."
+    if _ACTIVE_CHECKPOINTS is not None: _ACTIVE_CHECKPOINTS.next_key()
 
 def use_checkpoints(folder=None, # checkpoint folder of a run; None switches checkpointing off
                    ) -> RunCheckpoints|None:

@@ -1,8 +1,10 @@
-import os, subprocess, sys
+import os, subprocess, sys, tempfile
 from pathlib import Path
 import pytest
 os.environ.setdefault('MPLBACKEND', 'Agg')
 os.environ.setdefault('OMP_NUM_THREADS', '2')
+# one teacher bank for the whole session, never the user's ~/.cache: the smoke studies fill it, later runs load from it
+os.environ['FABKD_CACHE'] = tempfile.mkdtemp(prefix='fabkd-cache-')
 
 FABKD = str(Path(sys.executable).parent/'fabkd')
 

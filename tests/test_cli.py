@@ -8,7 +8,7 @@ from conftest import FABKD
 TIMING = ('latency', 'throughput', 'seconds', '_ms', 'ips', 'peak_memory', 'efficiency', 'time')
 
 def fabkd(*args): return subprocess.run([FABKD, *args], capture_output=True, text=True, timeout=900)
-def timed(key): return any(t in key for t in TIMING)
+def timed(key): return any(t in key for t in TIMING) or key == 'teacher.source'   # 'trained' the first time, 'bank' after
 
 @pytest.fixture(scope='module')
 def rerun(smoke_runs, tmp_path_factory):
@@ -25,7 +25,7 @@ def rerun(smoke_runs, tmp_path_factory):
 
 def test_study_run_shows_live_progress(rerun):
     out, first, second, r = rerun
-    for line in ('▶ training 000', 'epoch 1/', 'valid acc', 'left in this training', 'recorded table', 'study ~'):
+    for line in ('teacher resnet18 (bank entry', '▶ training 001', 'epoch 1/', 'valid acc', 'left in this training', 'recorded table', 'study ~'):
         assert line in r.stdout, line       # 'study ~': the earlier finished run gives a time estimate
     log = (out/'small_cnn_kd'/second/'log.txt').read_text()
     assert 'epoch 1/' in log and 'finished in' in log
@@ -35,6 +35,7 @@ def test_same_seed_same_metrics_and_diff_shows_only_timings(rerun):
     out, a, b, _ = rerun
     ra, rb = (json.loads((out/'small_cnn_kd'/x/'results.json').read_text()) for x in (a, b))
     assert ra['parameters'] == rb['parameters']
+    assert (ra['metrics']['teacher.source'], rb['metrics']['teacher.source']) == ('trained', 'bank')   # the rerun loads the banked teacher
     assert {k: v for k, v in ra['metrics'].items() if not timed(k)} == {k: v for k, v in rb['metrics'].items() if not timed(k)}
     untimed = lambda rows: [{k: v for k, v in row.items() if not timed(k)} for row in rows]
     for name in ra['tables']: assert untimed(ra['tables'][name]) == untimed(rb['tables'][name]), name
