@@ -61,7 +61,7 @@ class TinyDSNet(nn.Module):
 MODELS = ('resnet18', 'resnet50', 'mobilenet_v3_small', 'efficientnet_b0', 'compact_cnn', 'tiny_dsnet')
 
 def _resnet(fn, num_classes, stem):
-    m = fn(weights=None, num_classes=num_classes)
+    m = fn(weights=None, num_classes=num_classes, zero_init_residual=True)   # every block starts as the identity
     if stem == 'cifar':
         m.conv1 = nn.Conv2d(3, 64, 3, 1, 1, bias=False)
         m.maxpool = nn.Identity()

@@ -142,7 +142,7 @@ STUDIES['resnet_prune_quant'] = Study(
                       stem='imagenet', teacher_epochs=1, epochs=1, T=4.0, alpha=0.5, prune_target=0.23, criterion='l2', finetune_epochs=1,
                       calib_n=48, kfold=2, recipe='one_cycle'),
         'cpu': dict(data='defects', data_root=None, size=64, n_per_class=150, seed=0, threads=2, bs=64, teacher='resnet50', student='resnet18',
-                    stem='imagenet', teacher_epochs=6, epochs=8, T=4.0, alpha=0.5, prune_target=0.23, criterion='l2', finetune_epochs=3,
+                    stem='imagenet', teacher_epochs=30, epochs=8, T=4.0, alpha=0.5, prune_target=0.23, criterion='l2', finetune_epochs=3,
                     calib_n=500, kfold=3, recipe='one_cycle'),
         'full': dict(data='cifar10', data_root=None, size=32, n_per_class=2, seed=0, threads=8, bs=128, teacher='resnet50', student='resnet18',
                      stem='cifar', teacher_epochs=30, epochs=30, T=4.0, alpha=0.5, prune_target=0.23, criterion='l2', finetune_epochs=5,
@@ -164,7 +164,7 @@ STUDIES['cifar10_kd_quant'] = Study(
     presets={
         'smoke': dict(data='defects10', data_root=None, size=32, n_per_class=10, seed=0, threads=2, bs=32, stem='imagenet', teacher_epochs=1,
                       epochs=1, sweep_T=[4.0], sweep_alpha=[0.5], sweep_epochs=1, qat_epochs=1, calib_n=40, recipe='one_cycle'),
-        'cpu': dict(data='defects10', data_root=None, size=64, n_per_class=150, seed=0, threads=2, bs=64, stem='imagenet', teacher_epochs=6,
+        'cpu': dict(data='defects10', data_root=None, size=64, n_per_class=150, seed=0, threads=2, bs=64, stem='imagenet', teacher_epochs=30,
                     epochs=8, sweep_T=[2.0, 4.0, 8.0], sweep_alpha=[0.5, 0.9], sweep_epochs=3, qat_epochs=2, calib_n=500, recipe='one_cycle'),
         'full': dict(data='cifar10', data_root=None, size=32, n_per_class=2, seed=0, threads=8, bs=128, stem='cifar', teacher_epochs=30,
                      epochs=30, sweep_T=[2.0, 4.0, 8.0], sweep_alpha=[0.3, 0.5, 0.7, 0.9], sweep_epochs=10, qat_epochs=2, calib_n=500, recipe='one_cycle'),
