@@ -60,8 +60,8 @@ class TinyDSNet(nn.Module):
 # %% ../nbs/02_models.ipynb #ce220155
 MODELS = ('resnet18', 'resnet50', 'mobilenet_v3_small', 'efficientnet_b0', 'compact_cnn', 'tiny_dsnet')
 
-def _resnet(fn, num_classes, stem):
-    m = fn(weights=None, num_classes=num_classes, zero_init_residual=True)   # every block starts as the identity
+def _resnet(fn, num_classes, stem, zero_init_residual=False):
+    m = fn(weights=None, num_classes=num_classes, zero_init_residual=zero_init_residual)
     if stem == 'cifar':
         m.conv1 = nn.Conv2d(3, 64, 3, 1, 1, bias=False)
         m.maxpool = nn.Identity()
@@ -75,6 +75,7 @@ def create_model(name:str,               # one of `MODELS`
                  dropout:float|None=None,# classifier dropout (default: the seed's)
                  weights_path=None,      # local weights file (.safetensors or weights-only .pt)
                  bn_momentum:float|None=0.1, # BatchNorm running-statistics momentum (None: torchvision's)
+                 zero_init_residual:bool=False, # resnets: each residual branch's last BatchNorm starts at zero (teachers)
                 ) -> nn.Module:
     "Build a seed architecture with `num_classes` outputs, optionally loading local weights."
     check_choice('model', name, MODELS)
@@ -83,7 +84,7 @@ def create_model(name:str,               # one of `MODELS`
     check_range('width_mult', width_mult, 0, 4, lo_open=True)
     tv = torchvision.models
     if name in ('resnet18', 'resnet50'):
-        m = _resnet(getattr(tv, name), num_classes, stem)
+        m = _resnet(getattr(tv, name), num_classes, stem, zero_init_residual)
     elif name == 'mobilenet_v3_small':
         from torchvision.models.mobilenetv3 import _mobilenet_v3_conf, MobileNetV3
         setting, lc = _mobilenet_v3_conf('mobilenet_v3_small', width_mult=width_mult)

@@ -48,8 +48,14 @@ def teacher_spec(arch:str,            # one of `MODELS`
     check_choice('arch', arch, MODELS); check_choice('recipe', recipe, RECIPES); check_choice('stem', stem, ['imagenet', 'cifar'])
     check_range('epochs', epochs, 1, integer=True); check_range('bs', bs, 1, integer=True)
     return dict(format=BANK_FORMAT, arch=arch, num_classes=splits.c, stem=stem, data=splits.train.name, data_sha256=data_fingerprint(splits),
-                size=int(splits.train.size), n_train=len(splits.train), recipe=recipe, recipe_settings=RECIPES[recipe], epochs=int(epochs),
+                size=int(splits.train.size), n_train=len(splits.train), init=_init(arch), recipe=recipe, recipe_settings=RECIPES[recipe], epochs=int(epochs),
                 seed=int(seed), bs=int(bs), aug_variants=aug_variants, torch=torch.__version__.split('+')[0])
+
+def _init(arch): return 'zero_init_residual' if arch.startswith('resnet') else 'torchvision'
+
+def _build(arch, num_classes, stem):
+    "A teacher network: ResNets with zero-initialised residual branches (see `fabkd.models`), others as torchvision builds them."
+    return create_model(arch, num_classes, stem=stem, zero_init_residual=_init(arch) == 'zero_init_residual')
 
 def teacher_key(spec:dict) -> str:
     "The bank key of a teacher: a hash of its spec."
@@ -84,7 +90,7 @@ class TeacherBank:
             rec = json.loads((d/'record.json').read_text())
             if rec.get('spec') != spec: raise ValueError('its spec differs from the one asked for')
             if _sha256(d/'weights.safetensors') != rec['weights_sha256']: raise ValueError('its weights do not match their recorded SHA-256')
-            model = create_model(spec['arch'], spec['num_classes'], stem=spec['stem'])
+            model = _build(spec['arch'], spec['num_classes'], spec['stem'])
             model.load_state_dict(load_weights(d/'weights.safetensors'))
         except (OSError, ValueError, KeyError, RuntimeError, FabkdError) as e:
             self.log(f"teacher bank: entry {key} is not usable ({e}); it is removed and the teacher is trained again")
@@ -120,7 +126,7 @@ class TeacherBank:
                 source = 'bank'
             else:
                 dls = make_dls(splits, bs=bs, seed=seed, aug_variants=aug_variants)
-                res = train_model(create_model(arch, splits.c, stem=stem), dls, epochs=epochs, recipe=recipe, seed=seed)
+                res = train_model(_build(arch, splits.c, stem), dls, epochs=epochs, recipe=recipe, seed=seed)
                 res.model.eval()
                 self.save(key, spec, res)
                 source = 'trained'

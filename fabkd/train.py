@@ -184,7 +184,8 @@ def _training_name(model, cbs, key) -> str:
     "How a training shows in progress lines: call number, architecture, size, and whether it distils."
     kd = any(type(c).__name__ == 'KDCallback' for c in cbs or [])
     n = sum(p.numel() for p in model.parameters())
-    return f"{'training ' + key + ': ' if key else ''}{type(model).__name__} ({n/1e6:.2f} M params){', distilled' if kd else ''}"
+    arch = getattr(model, 'fabkd_arch', {}).get('name') or type(model).__name__   # 'resnet50', not torchvision's class 'ResNet'
+    return f"{'training ' + key + ': ' if key else ''}{arch} ({n/1e6:.2f} M params){', distilled' if kd else ''}"
 
 # %% ../nbs/05_train.ipynb #22bff08f
 class RunCheckpoints:
