@@ -15,8 +15,8 @@ import torch
 # %% auto #0
 __all__ = ['TMP_PREFIX', 'FabkdError', 'check_choice', 'check_range', 'seed_everything', 'set_threads', 'default_device',
            'fabkd_home', 'project_root', 'atomic_path', 'atomic_write_text', 'atomic_write_json', 'clean_stale',
-           'progress_to', 'progress_active', 'progress', 'save_weights', 'load_weights', 'git_commit', 'cpu_name',
-           'provenance']
+           'progress_to', 'pid_alive', 'progress_active', 'progress', 'save_weights', 'load_weights', 'git_commit',
+           'cpu_name', 'provenance']
 
 # %% ../nbs/00_core.ipynb #043f321e
 class FabkdError(ValueError):
@@ -158,6 +158,11 @@ def progress_to(path=None, # a run's `progress.jsonl`; None switches progress ev
     global _PROGRESS
     _PROGRESS = Path(path) if path is not None else None
     return _PROGRESS
+
+def pid_alive(pid) -> bool:
+    "Whether process `pid` still runs (tells a running run, or a writer mid-write, from a killed one)."
+    try: os.kill(int(pid), 0); return True
+    except (OSError, TypeError, ValueError): return False
 
 def progress_active() -> bool:
     "Whether progress events are being recorded (inside a study run)."

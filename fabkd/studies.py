@@ -10,7 +10,7 @@ import json, os, secrets, shutil, sys, threading, time
 from dataclasses import dataclass, field
 from pathlib import Path
 import pandas as pd
-from .core import FabkdError, check_choice, check_range, project_root, atomic_write_json
+from .core import FabkdError, check_choice, check_range, project_root, atomic_write_json, pid_alive
 from .data import DATASETS
 
 # %% auto #0
@@ -240,6 +240,14 @@ _PAGES = {
 for _n, (_h, _c) in _PAGES.items(): STUDIES[_n].headline, STUDIES[_n].compression = _h, _c
 
 # %% ../nbs/60_studies.ipynb #c793ce4e
+def _weights_file(name, v):
+    "A teacher file must exist and hold only tensors: checked (without running any code) before the study starts."
+    from fabkd.core import load_weights
+    if not Path(v).is_file() or Path(v).suffix not in ('.safetensors', '.pt', '.pth'):
+        raise FabkdError(f"{name}={v!r} is not valid; allowed: an existing .safetensors or weights-only .pt/.pth file.")
+    try: load_weights(v)
+    except FabkdError as e: raise FabkdError(f"{name}={v!r} is not valid; allowed: a weights-only file ({e}).") from None
+
 _TEACHERS = {
     'small_cnn_kd':         lambda p: dict(arch='resnet18', stem=p['stem'], aug_variants=p['aug_variants'], epochs=p['teacher_epochs']),
     'resnet_prune_quant':   lambda p: dict(arch=p['teacher'], stem=p['stem'], aug_variants=4, epochs=p['teacher_epochs']),
@@ -249,17 +257,9 @@ _TEACHERS = {
 }
 for _n, _f in _TEACHERS.items():
     STUDIES[_n].teacher = lambda p, f=_f: dict(**f(p), recipe=p['recipe'], seed=p['seed'], bs=p['bs'])
-    STUDIES[_n].params['teacher_weights'] = Param(str, lambda n, v: _weights_file(n, v), 'a trained teacher to distil from instead of the bank '
+    STUDIES[_n].params['teacher_weights'] = Param(str, _weights_file, 'a trained teacher to distil from instead of the bank '
                                                   '(.safetensors or weights-only .pt)', nullable=True)
     for _p in STUDIES[_n].presets.values(): _p.setdefault('teacher_weights', None)
-
-def _weights_file(name, v):
-    "A teacher file must exist and hold only tensors: checked (without running any code) before the study starts."
-    from fabkd.core import load_weights
-    if not Path(v).is_file() or Path(v).suffix not in ('.safetensors', '.pt', '.pth'):
-        raise FabkdError(f"{name}={v!r} is not valid; allowed: an existing .safetensors or weights-only .pt/.pth file.")
-    try: load_weights(v)
-    except FabkdError as e: raise FabkdError(f"{name}={v!r} is not valid; allowed: a weights-only file ({e}).") from None
 
 def teacher_for(study:str,   # registered study
                 splits,      # the run's `Splits`
@@ -270,6 +270,7 @@ def teacher_for(study:str,   # registered study
     "`(TrainResult, info)`: the study's teacher from `teacher_weights`, else from the bank (trained there on a miss)."
     from fabkd.teachers import TeacherBank, load_teacher
     from fabkd.train import TrainResult, skip_checkpoint
+    from fabkd.core import seed_everything
     from fabkd.metrics import evaluate
     from fabkd.data import make_dls
     args = get_study(study).teacher(params)
@@ -278,12 +279,11 @@ def teacher_for(study:str,   # registered study
         dls = make_dls(splits, bs=args['bs'], seed=args['seed'], augment=False)
         valid, test = evaluate(model, dls[1], splits.c), evaluate(model, dls[2], splits.c)
         skip_checkpoint()
+        seed_everything(args['seed'])   # as the bank does: what follows starts from the same RNG state, wherever the teacher came from
         res = TrainResult(model, pd.DataFrame(columns=['accuracy', 'macro_f1']).rename_axis('epoch'), -1, valid, valid, test, 0.0)
         info = dict(key=None, source='teacher_weights', arch=args['arch'], epochs=None, path=str(params['teacher_weights']))
     else:
         res, info = (bank or TeacherBank()).get(splits=splits, **args)
-    from fabkd.core import seed_everything
-    seed_everything(args['seed'])   # what follows starts from the same RNG state, wherever the teacher came from
     if rep is not None:
         rep.metric('teacher.source', info['source']); rep.metric('teacher.bank_key', info['key']); rep.metric('teacher.arch', info['arch'])
     return res, info
@@ -435,10 +435,6 @@ class _ProgressTail(threading.Thread):
         self._halt.set(); self.join(timeout=5); self.poll()
 
 # %% ../nbs/60_studies.ipynb #e16a5e91
-def _pid_alive(run:Path) -> bool:
-    try: os.kill(int((run/'pid').read_text()), 0); return True
-    except (OSError, ValueError): return False
-
 def _run_status(run:Path) -> tuple:
     "(status, results dict or None) of one run folder."
     from fabkd.report import load_results
@@ -446,7 +442,8 @@ def _run_status(run:Path) -> tuple:
         try: return 'finished', load_results(run)
         except FabkdError: return 'invalid', None
     if (run/'failed.ipynb').is_file(): return 'failed', None
-    return ('running' if _pid_alive(run) else 'killed'), None
+    pid = (run/'pid').read_text() if (run/'pid').is_file() else None
+    return ('running' if pid_alive(pid) else 'killed'), None
 
 def list_runs(study:str|None=None, # one study's runs (default: every registered study's)
               out_root=None,       # folder holding `<study>/<run-id>/` (default reports/_runs)

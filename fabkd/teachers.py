@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from .core import FabkdError, check_choice, check_range, save_weights, load_weights, atomic_write_json, provenance, progress, seed_everything, TMP_PREFIX
+from .core import FabkdError, check_choice, check_range, save_weights, load_weights, atomic_write_json, provenance, progress, seed_everything, pid_alive, TMP_PREFIX
 from .data import make_dls
 from .models import MODELS, create_model
 from .train import RECIPES, TrainResult, train_model, skip_checkpoint
@@ -64,13 +64,6 @@ def teacher_key(spec:dict) -> str:
 # %% ../nbs/15_teachers.ipynb #6258cd1f
 def _sha256(path:Path) -> str: return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
-def _pid_of(tmp:Path) -> int|None:
-    try: return int(tmp.name.rsplit('-', 1)[1])
-    except (IndexError, ValueError): return None
-
-def _alive(pid) -> bool:
-    try: os.kill(pid, 0); return True
-    except (OSError, TypeError): return False
 
 class TeacherBank:
     "Teachers trained once, kept by key; loads are hash-checked, writes atomic, builds of one key serialized."
@@ -81,7 +74,7 @@ class TeacherBank:
     def _clean_stale(self):
         "Remove temporary folders whose writer is gone (killed mid-write)."
         for tmp in self.root.glob(f'{TMP_PREFIX}*'):
-            if tmp.is_dir() and not _alive(_pid_of(tmp)): shutil.rmtree(tmp, ignore_errors=True)
+            if tmp.is_dir() and not pid_alive(tmp.name.rsplit('-', 1)[-1]): shutil.rmtree(tmp, ignore_errors=True)   # name ends in the writer's pid
     def load(self, key:str, spec:dict) -> TrainResult|None:
         "The entry `key` as a `TrainResult` when it exists and checks out; a bad entry is removed (None)."
         d = self.root/key
@@ -96,16 +89,14 @@ class TeacherBank:
             self.log(f"teacher bank: entry {key} is not usable ({e}); it is removed and the teacher is trained again")
             shutil.rmtree(d, ignore_errors=True)
             return None
-        return TrainResult(model.eval(), pd.DataFrame(rec['history']).set_index('epoch'), rec['best_epoch'], rec['best_valid'],
-                           rec['last_valid'], rec['test'], rec['seconds'])
+        return TrainResult.from_record(model.eval(), rec)
     def save(self, key:str, spec:dict, res:TrainResult) -> Path:
         "Write an entry atomically (temporary folder, then one rename)."
         tmp = self.root/f'{TMP_PREFIX}{key}-{os.getpid()}'
         shutil.rmtree(tmp, ignore_errors=True); tmp.mkdir(parents=True)
         save_weights(res.model, tmp/'weights.safetensors', metadata=dict(arch=spec['arch'], num_classes=spec['num_classes']))
-        atomic_write_json(tmp/'record.json', dict(spec=spec, weights_sha256=_sha256(tmp/'weights.safetensors'), best_epoch=res.best_epoch,
-                          best_valid=res.best_valid, last_valid=res.last_valid, test=res.test, seconds=res.seconds,
-                          history=res.history.reset_index().to_dict('records'), provenance=provenance(), created=time.time()))
+        atomic_write_json(tmp/'record.json', dict(spec=spec, weights_sha256=_sha256(tmp/'weights.safetensors'), **res.record(),
+                          provenance=provenance(), created=time.time()))
         dest = self.root/key
         if dest.exists(): shutil.rmtree(dest)   # only a bad entry can be here: `get` holds the key's lock
         os.rename(tmp, dest)

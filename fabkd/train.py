@@ -20,6 +20,7 @@ from fastai.callback.schedule import ParamScheduler
 from fastai.losses import CrossEntropyLossFlat
 from fastai.metrics import accuracy, F1Score
 from fastai.optimizer import Adam
+from .models import count_params
 from .core import (FabkdError, check_choice, check_range, save_weights, load_weights, seed_everything, atomic_write_json,
                         progress, progress_active)
 from .metrics import evaluate
@@ -151,6 +152,15 @@ class TrainResult:
     def summary(self) -> dict:
         return dict(best_epoch=self.best_epoch, valid_best=self.best_valid, valid_last=self.last_valid,
                     test=self.test, train_seconds=self.seconds)
+    def record(self) -> dict:
+        "What the training measured, as plain JSON values (checkpoints and the teacher bank store it)."
+        return dict(best_epoch=self.best_epoch, best_valid=self.best_valid, last_valid=self.last_valid, test=self.test,
+                    seconds=self.seconds, history=self.history.reset_index().to_dict('records'))
+    @classmethod
+    def from_record(cls, model:torch.nn.Module, rec:dict):
+        "A `TrainResult` from a stored `record()` and the model its weights were loaded into."
+        return cls(model, pd.DataFrame(rec['history']).set_index('epoch'), rec['best_epoch'], rec['best_valid'],
+                   rec['last_valid'], rec['test'], rec['seconds'])
 
 def train_model(model:torch.nn.Module, dls, epochs:int=5, recipe:str='one_cycle', seed:int=0,
                 cbs=None, loss_func=None, lr:float|None=None, ckpt_dir=None, quiet:bool=True) -> TrainResult:
@@ -183,7 +193,7 @@ def train_model(model:torch.nn.Module, dls, epochs:int=5, recipe:str='one_cycle'
 def _training_name(model, cbs, key) -> str:
     "How a training shows in progress lines: call number, architecture, size, and whether it distils."
     kd = any(type(c).__name__ == 'KDCallback' for c in cbs or [])
-    n = sum(p.numel() for p in model.parameters())
+    n = count_params(model)
     arch = getattr(model, 'fabkd_arch', {}).get('name') or type(model).__name__   # 'resnet50', not torchvision's class 'ResNet'
     return f"{'training ' + key + ': ' if key else ''}{arch} ({n/1e6:.2f} M params){', distilled' if kd else ''}"
 
@@ -200,9 +210,7 @@ class RunCheckpoints:
         np_state = np.random.get_state()
         rng = dict(torch=torch.get_rng_state().tolist(), python=[random.getstate()[0], list(random.getstate()[1]), random.getstate()[2]],
                    numpy=[np_state[0], np_state[1].tolist(), *np_state[2:]])
-        atomic_write_json(self.folder/f'{key}.json', dict(signature=sig, training=res.model.training, best_epoch=res.best_epoch,
-                          best_valid=res.best_valid, last_valid=res.last_valid, test=res.test, seconds=res.seconds,
-                          history=res.history.reset_index().to_dict('records'), rng=rng), indent=None)
+        atomic_write_json(self.folder/f'{key}.json', dict(signature=sig, training=res.model.training, **res.record(), rng=rng), indent=None)
     def load(self, key:str, sig:dict, model:torch.nn.Module) -> TrainResult|None:
         "The finished call `key` (weights loaded into `model`, RNG restored), or None if it did not finish."
         meta = self.folder/f'{key}.json'
@@ -217,8 +225,7 @@ class RunCheckpoints:
         torch.set_rng_state(torch.tensor(r['torch'], dtype=torch.uint8))
         random.setstate((r['python'][0], tuple(r['python'][1]), r['python'][2]))
         np.random.set_state((r['numpy'][0], np.array(r['numpy'][1], dtype=np.uint32), *r['numpy'][2:]))
-        return TrainResult(model, pd.DataFrame(rec['history']).set_index('epoch'), rec['best_epoch'], rec['best_valid'],
-                           rec['last_valid'], rec['test'], rec['seconds'])
+        return TrainResult.from_record(model, rec)
 
 def skip_checkpoint():
     "Count a training that came from elsewhere (the teacher bank), so a resumed run numbers its trainings the same way."
