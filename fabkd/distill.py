@@ -16,7 +16,8 @@ from fastai.callback.core import Callback
 from .core import FabkdError, check_range, check_choice, seed_everything
 
 # %% auto #0
-__all__ = ['kd_loss', 'KDCallback', 'TeacherLogitCache', 'attention_map', 'FeatureKDCallback', 'kd_sweep', 'summarize']
+__all__ = ['KD_MODES', 'kd_loss', 'KDCallback', 'TeacherLogitCache', 'attention_map', 'FeatureKDCallback', 'kd_sweep',
+           'summarize', 'budget_curve', 'kd_gain']
 
 # %% ../nbs/10_distill.ipynb #ca70e31a
 def kd_loss(student_logits:torch.Tensor, # student outputs (N, C)
@@ -66,7 +67,9 @@ class KDCallback(Callback):
         else:
             with torch.no_grad(): self.teacher_logits = self.teacher(*self.learn.xb)
     def after_loss(self):
-        self.learn.loss_grad = kd_loss(self.learn.pred, self.teacher_logits, *self.learn.yb, self.T, self.alpha, self.hard_smoothing)
+        if self.label_smoothing is None: hard = self.learn.loss_grad   # the learner's own loss: its smoothing and MixUp's mixed targets apply
+        else: hard = F.cross_entropy(self.learn.pred.float(), *self.learn.yb, label_smoothing=self.label_smoothing)
+        self.learn.loss_grad = kd_loss(self.learn.pred, self.teacher_logits, *self.learn.yb, self.T, 1.0)*self.alpha + (1 - self.alpha)*hard
         self.learn.loss = self.learn.loss_grad.clone()
     def _restore(self):
         self.teacher.train(self.teacher_was_training)
@@ -180,6 +183,8 @@ class FeatureKDCallback(Callback):
         return student
 
 # %% ../nbs/10_distill.ipynb #a7010eb3
+KD_MODES = ('cache', 'live')
+
 def kd_sweep(splits,                 # `Splits` to train and evaluate on
              teacher:nn.Module,      # trained teacher
              student:str,            # student architecture name
@@ -189,36 +194,87 @@ def kd_sweep(splits,                 # `Splits` to train and evaluate on
              epochs:int=5,           # epochs for every run
              recipe:str='one_cycle', # recipe for every run
              bs:int=64,              # batch size for every run
-             aug_variants:int=4,     # fixed augmentation variants (cached teacher)
+             aug_variants:int|None=4,# fixed augmentation variants per training image; None: a fresh random view each time (live mode)
+             mode:str='cache',       # 'cache': teacher logits computed once per (image, variant); 'live': the teacher runs on every batch
+             mixup:float=0.0,        # fastai `MixUp` Beta α for alone and distilled runs alike (live mode; 0: off)
              baseline:bool=True,     # include the student alone
              student_kwargs:dict|None=None, # extra create_model arguments for the student
              log=None,               # optional progress printer
             ) -> pd.DataFrame:
     "Student alone vs distilled at every (T, α), per seed, with an identical recipe: one row per run."
+    from fastai.callback.mixup import MixUp
     from fabkd.data import make_dls
     from fabkd.models import create_model
     from fabkd.train import train_model
     for T in Ts: check_range('T', T, 0, lo_open=True)
     for a in alphas: check_range('alpha', a, 0, 1)
+    check_choice('mode', mode, KD_MODES); check_range('mixup', mixup, 0)
+    if aug_variants is not None: check_range('aug_variants', aug_variants, 1, integer=True)
+    if mode == 'cache' and aug_variants is None:
+        raise FabkdError("aug_variants=None cannot be cached: random views never repeat; allowed: an integer ≥ 1, or mode='live'.")
+    if mode == 'cache' and mixup:
+        raise FabkdError(f"mixup={mixup} needs mode='live': a mixed image's teacher logits are not in the cache; allowed: mixup=0 with mode='cache'.")
     rows = []
+    configs = ([('alone', None, None)] if baseline else []) + [('kd', T, a) for T in Ts for a in alphas]
     for seed in seeds:
-        kdls = make_dls(splits, bs=bs, seed=seed, aug_variants=aug_variants, return_keys=True)
-        cache = TeacherLogitCache(teacher, kdls.train.dataset)
-        configs = ([('alone', None, None)] if baseline else []) + [('kd', T, a) for T in Ts for a in alphas]
+        cache = None
+        if mode == 'cache' and len(configs) > baseline:
+            cache = TeacherLogitCache(teacher, make_dls(splits, bs=bs, seed=seed, aug_variants=aug_variants, return_keys=True).train.dataset)
         for kind, T, a in configs:
-            d = make_dls(splits, bs=bs, seed=seed, aug_variants=aug_variants, return_keys=kind == 'kd')
+            d = make_dls(splits, bs=bs, seed=seed, aug_variants=aug_variants, return_keys=kind == 'kd' and cache is not None)
             seed_everything(seed)
             m = create_model(student, splits.c, **(student_kwargs or {}))
-            cbs = [KDCallback(teacher, T=T, alpha=a, cache=cache)] if kind == 'kd' else None
-            r = train_model(m, d, epochs=epochs, recipe=recipe, seed=seed, cbs=cbs)
-            rows.append(dict(kind=kind, T=T, alpha=a, seed=seed, test_accuracy=r.test['accuracy'], test_macro_f1=r.test['macro_f1'],
+            cbs = ([MixUp(mixup)] if mixup else []) + ([KDCallback(teacher, T=T, alpha=a, cache=cache)] if kind == 'kd' else [])
+            r = train_model(m, d, epochs=epochs, recipe=recipe, seed=seed, cbs=cbs or None)
+            rows.append(dict(kind=kind, mode=mode, aug_variants=aug_variants, mixup=mixup, epochs=epochs, T=T, alpha=a, seed=seed,
+                             test_accuracy=r.test['accuracy'], test_macro_f1=r.test['macro_f1'],
                              valid_best_accuracy=r.best_valid['accuracy'], valid_last_accuracy=r.last_valid['accuracy'],
                              best_epoch=r.best_epoch, train_seconds=r.seconds,
                              history=r.history.reset_index().drop(columns=['time'], errors='ignore').to_dict('records')))
-            if log: log(f"seed {seed} {kind:<5} T={T} alpha={a}: test acc {r.test['accuracy']:.3f}")
+            if log: log(f"seed {seed} {kind:<5} {mode} {epochs} epochs T={T} alpha={a}: test acc {r.test['accuracy']:.3f}")
     return pd.DataFrame(rows)
 
 def summarize(df:pd.DataFrame, metric:str='test_accuracy') -> pd.DataFrame:
     "Mean, std and count of `metric` per (kind, T, alpha)."
     g = df.drop(columns=['history'], errors='ignore').fillna({'T': '-', 'alpha': '-'}).groupby(['kind', 'T', 'alpha'])[metric]
     return g.agg(['mean', 'std', 'count']).reset_index()
+
+# %% ../nbs/10_distill.ipynb #5ff1491f
+def budget_curve(splits,                # `Splits` to train and evaluate on
+                 teacher:nn.Module,     # trained teacher
+                 student:str,           # student architecture name
+                 budgets=(10, 30, 60),  # student epoch budgets
+                 modes=KD_MODES,        # KD modes to compare
+                 seeds=(0, 1, 2),       # seeds per (mode, budget)
+                 T:float=4.0,           # temperature
+                 alpha:float=0.5,       # soft-term weight
+                 aug_variants:int=4,    # views per image in cache mode
+                 live_aug_variants:int|None=None, # views per image in live mode (None: unlimited)
+                 mixup:float=0.0,       # MixUp α in live mode (0: off)
+                 **kwargs,              # passed to `kd_sweep` (recipe, bs, student_kwargs, log)
+                ) -> pd.DataFrame:
+    "`kd_sweep` rows (alone and distilled, same recipe) for every (mode, epoch budget, seed)."
+    for b in budgets: check_range('budgets', b, 1, integer=True)
+    for m in modes: check_choice('modes', m, KD_MODES)
+    frames = [kd_sweep(splits, teacher, student, Ts=(T,), alphas=(alpha,), seeds=seeds, epochs=b, mode=m,
+                       aug_variants=aug_variants if m == 'cache' else live_aug_variants, mixup=mixup if m == 'live' else 0.0, **kwargs)
+              for m in modes for b in budgets]
+    return pd.concat(frames, ignore_index=True)
+
+def kd_gain(df:pd.DataFrame,              # rows from `kd_sweep` or `budget_curve`
+            metric:str='test_accuracy',   # column compared
+            min_gain:float=0.01,          # smallest mean gain that counts as "KD helps" (fraction)
+           ) -> pd.DataFrame:
+    "KD − alone paired by seed, per (mode, epochs, T, alpha): means of both arms, gain mean ± std, and whether it is a finding."
+    keys = ['mode', 'epochs', 'seed']
+    alone = df[df.kind == 'alone'].set_index(keys)[metric]
+    rows = []
+    for (mode, ep, T, a), g in df[df.kind == 'kd'].groupby(['mode', 'epochs', 'T', 'alpha'], sort=False):
+        kd = g.set_index(keys)[metric]
+        ref = alone.reindex(kd.index)
+        if ref.isna().any(): raise FabkdError(f"no student-alone run for mode={mode!r}, epochs={ep}; allowed: rows with baseline=True.")
+        d = (kd - ref).to_numpy()
+        std = d.std(ddof=1) if len(d) > 1 else float('nan')
+        rows.append(dict(mode=mode, epochs=ep, T=T, alpha=a, alone_mean=ref.mean(), kd_mean=kd.mean(), gain_mean=d.mean(),
+                         gain_std=std, seeds=len(d), kd_helps=bool(len(d) >= 3 and d.mean() >= min_gain and std < d.mean())))
+    return pd.DataFrame(rows)

@@ -9,11 +9,12 @@ from __future__ import annotations
 import torch
 from torch import nn
 import torchvision
+from pathlib import Path
 from .core import FabkdError, check_choice, check_range, load_weights
 
 # %% auto #0
 __all__ = ['MODELS', 'SEED_PARAM_CLAIMS', 'count_params', 'CompactCNN', 'TinyDSNet', 'create_model', 'load_pretrained',
-           'param_table', 'InputResize']
+           'param_table', 'InputResize', 'imagenet_weights']
 
 # %% ../nbs/02_models.ipynb #946350c0
 def count_params(model:nn.Module, # any torch module
@@ -151,3 +152,19 @@ class InputResize(nn.Module):
         if x.shape[-1] != self.size or x.shape[-2] != self.size:
             x = nn.functional.interpolate(x, size=(self.size, self.size), mode='bilinear', align_corners=False)
         return self.model(x)
+
+# %% ../nbs/02_models.ipynb #4132ea5e
+def imagenet_weights(name:str, # one of `MODELS` with torchvision ImageNet weights
+                    ) -> Path:
+    "Local path of torchvision's default ImageNet weights for `name`, downloaded into torch's hub cache if missing."
+    check_choice('pretrained model', name, ('resnet18', 'resnet50', 'mobilenet_v3_small', 'efficientnet_b0'))
+    url = torchvision.models.get_model_weights(name).DEFAULT.url
+    dst = Path(torch.hub.get_dir())/'checkpoints'/Path(url).name
+    if not dst.is_file():
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        try: torch.hub.download_url_to_file(url, str(dst), progress=False)
+        except Exception as e:   # urllib raises URLError, socket timeouts, HTTP errors: all mean "not reachable from here"
+            raise FabkdError(f"pretrained=True is not possible here: torchvision's ImageNet weights for {name} ({url}) cannot be downloaded "
+                             f"({type(e).__name__}: {e}); allowed: drop '-p pretrained true' (the teacher trains from scratch) "
+                             f"or pass '-p teacher_weights PATH'.") from None
+    return dst

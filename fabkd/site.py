@@ -168,6 +168,7 @@ def study_page(run:Path, res:dict, previous:dict|None=None) -> nbformat.Notebook
     cells = [md(title or f"# {study.title}"), md(head), md(findings_markdown(res, study, previous))]
     if intro.strip(): cells.append(md('## About this study\n' + intro.strip()))
     nb.cells = cells + [md(parameters_markdown(res, study))] + body
+    for i, c in enumerate(nb.cells): c.id = f'{i:04d}'   # stable ids: re-publishing the same run leaves the page byte-identical
     return nb
 
 def publish_latest(runs_root=None, # folder holding `<study>/<run-id>/` (default reports/_runs)

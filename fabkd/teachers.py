@@ -11,9 +11,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+import torchvision
 from .core import FabkdError, check_choice, check_range, save_weights, load_weights, atomic_write_json, provenance, progress, seed_everything, pid_alive, TMP_PREFIX
 from .data import make_dls
-from .models import MODELS, create_model
+from .models import MODELS, create_model, imagenet_weights
 from .train import RECIPES, TrainResult, train_model, skip_checkpoint
 
 # %% auto #0
@@ -43,19 +44,23 @@ def teacher_spec(arch:str,            # one of `MODELS`
                  stem:str='imagenet', # resnets: 'imagenet' or 'cifar'
                  bs:int=64,           # batch size
                  aug_variants:int|None=4, # fixed augmentations per training image (None: unlimited)
+                 pretrained:bool=False, # start from torchvision's ImageNet weights (`fabkd.models.imagenet_weights`)
                 ) -> dict:
     "Everything that decides a teacher's weights, checked."
     check_choice('arch', arch, MODELS); check_choice('recipe', recipe, RECIPES); check_choice('stem', stem, ['imagenet', 'cifar'])
     check_range('epochs', epochs, 1, integer=True); check_range('bs', bs, 1, integer=True)
     return dict(format=BANK_FORMAT, arch=arch, num_classes=splits.c, stem=stem, data=splits.train.name, data_sha256=data_fingerprint(splits),
-                size=int(splits.train.size), n_train=len(splits.train), init=_init(arch), recipe=recipe, recipe_settings=RECIPES[recipe], epochs=int(epochs),
+                size=int(splits.train.size), n_train=len(splits.train), init=_init(arch, pretrained), recipe=recipe, recipe_settings=RECIPES[recipe], epochs=int(epochs),
                 seed=int(seed), bs=int(bs), aug_variants=aug_variants, torch=torch.__version__.split('+')[0])
 
-def _init(arch): return 'zero_init_residual' if arch.startswith('resnet') else 'torchvision'
+def _init(arch, pretrained=False):
+    if pretrained: return 'imagenet:' + torchvision.models.get_model_weights(arch).DEFAULT.url.rsplit('/', 1)[-1]   # the weights file names its version
+    return 'zero_init_residual' if arch == 'resnet50' else 'torchvision'   # measured per architecture: see the prose above
 
-def _build(arch, num_classes, stem):
-    "A teacher network: ResNets with zero-initialised residual branches (see `fabkd.models`), others as torchvision builds them."
-    return create_model(arch, num_classes, stem=stem, zero_init_residual=_init(arch) == 'zero_init_residual')
+def _build(arch, num_classes, stem, init=None):
+    "A teacher network as `init` says: ResNet50 zero-initialised, ImageNet weights, or torchvision's init (None: any, weights follow)."
+    weights = imagenet_weights(arch) if init and init.startswith('imagenet:') else None
+    return create_model(arch, num_classes, stem=stem, zero_init_residual=init == 'zero_init_residual', weights_path=weights)
 
 def teacher_key(spec:dict) -> str:
     "The bank key of a teacher: a hash of its spec."
@@ -102,9 +107,9 @@ class TeacherBank:
         os.rename(tmp, dest)
         return dest
     def get(self, arch:str, splits, epochs:int, recipe:str='one_cycle', seed:int=0, stem:str='imagenet', bs:int=64,
-            aug_variants:int|None=4) -> tuple:
+            aug_variants:int|None=4, pretrained:bool=False) -> tuple:
         "`(TrainResult, info)` for this teacher: from the bank when there, else trained (as a study would) and banked."
-        spec = teacher_spec(arch, splits, epochs, recipe, seed, stem, bs, aug_variants)
+        spec = teacher_spec(arch, splits, epochs, recipe, seed, stem, bs, aug_variants, pretrained)
         key = teacher_key(spec)
         self.root.mkdir(parents=True, exist_ok=True)
         with open(self.root/f'.{key}.lock', 'w') as lock:
@@ -117,7 +122,7 @@ class TeacherBank:
                 source = 'bank'
             else:
                 dls = make_dls(splits, bs=bs, seed=seed, aug_variants=aug_variants)
-                res = train_model(_build(arch, splits.c, stem), dls, epochs=epochs, recipe=recipe, seed=seed)
+                res = train_model(_build(arch, splits.c, stem, spec['init']), dls, epochs=epochs, recipe=recipe, seed=seed)
                 res.model.eval()
                 self.save(key, spec, res)
                 source = 'trained'

@@ -39,8 +39,11 @@ def browser():
     driver.quit()
 
 def _open(driver, path:Path):
+    from selenium.webdriver.support.ui import WebDriverWait
     driver.get(path.as_uri())
-    assert driver.execute_script('return document.readyState') == 'complete'
+    # `get` can hand back a large page while it is still 'interactive' (images decoding on a busy CI machine):
+    # wait for the load to finish rather than read the state once; a page that never completes still fails
+    WebDriverWait(driver, 60, poll_frequency=0.2).until(lambda d: d.execute_script('return document.readyState') == 'complete')
     return [e for e in driver.get_log('browser') if e['level'] == 'SEVERE']
 
 def test_index_links_every_study(preview, browser):

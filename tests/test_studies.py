@@ -1,5 +1,5 @@
 "Every registered study report runs at the smoke preset through papermill and writes a valid results.json."
-import json, subprocess
+import json, os, subprocess
 import pytest
 from fabkd.studies import STUDIES
 from fabkd.report import load_results
@@ -26,6 +26,8 @@ def test_all_studies_at_smoke_preset(smoke_runs):
     (['study', 'run', 'small_cnn_kd', '--preset', 'smoke', '-p', 'alpha', '2'], 'alpha=2.0 is not valid'),
     (['study', 'run', 'small_cnn_kd', '--preset', 'smoke', '-p', 'colour', 'red'], "parameter 'colour' is not valid"),
     (['study', 'run', 'small_cnn_kd', '--preset', 'full'], 'data_root=None is not valid'),
+    (['study', 'run', 'small_cnn_kd', '--preset', 'smoke', '-p', 'pretrained', 'true'], "pretrained=True is not valid at preset 'smoke'"),
+    (['study', 'run', 'small_cnn_kd', '--preset', 'smoke', '-p', 'kd_modes', 'online'], "kd_modes='online' is not valid"),
     (['study', 'run', '--all', '--preset', 'huge'], "preset='huge' is not valid"),
     (['study', 'run', 'small_cnn_kd', '--resume', 'nosuch-run'], "run_id='nosuch-run' of study 'small_cnn_kd' is not found"),
     (['study', 'run', 'small_cnn_kd', '--resume', 'x', '-p', 'alpha', '0.5'], '--resume continues one run with its own preset'),
@@ -34,6 +36,18 @@ def test_bad_study_input_runs_nothing(tmp_path, args, message):
     r = subprocess.run([FABKD, *args, '--out-root', str(tmp_path)], capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and message in r.stderr and 'Traceback' not in r.stderr
     assert list(tmp_path.iterdir()) == []
+
+def test_pretrained_offline_is_one_error(tmp_path):
+    "At the full preset, ImageNet weights that cannot be downloaded stop the study before any folder is made."
+    from fabkd.data import write_fake_cifar
+    data, out = tmp_path/'cifar', tmp_path/'runs'
+    write_fake_cifar(data, 'cifar10')
+    env = {**os.environ, 'TORCH_HOME': str(tmp_path/'torch'), 'https_proxy': 'http://127.0.0.1:9', 'HTTPS_PROXY': 'http://127.0.0.1:9', 'no_proxy': ''}
+    r = subprocess.run([FABKD, 'study', 'run', 'small_cnn_kd', '--preset', 'full', '-p', 'data_root', str(data), '-p', 'pretrained', 'true',
+                        '--out-root', str(out)], capture_output=True, text=True, timeout=120, env=env)
+    assert r.returncode == 2 and "drop '-p pretrained true'" in r.stderr and 'Traceback' not in r.stderr, r.stderr[-2000:]
+    assert not out.exists() or list(out.iterdir()) == []
+    assert not list((tmp_path/'torch').rglob('*.pth'))
 
 KD_KEYS = ('teacher_valid_accuracy', 'teacher_test_accuracy', 'alone_test_accuracy', 'kd_test_accuracy',
            'teacher_minus_alone', 'kd_minus_alone', 'verdict')
@@ -59,3 +73,22 @@ def test_smoke_models_learn(smoke_runs):
     pair = 'kd.resnet18->compact_cnn'
     for k in ('teacher_test_accuracy', 'alone_test_accuracy', 'kd_test_accuracy'):
         assert m[f'{pair}.{k}'] > 0.4, (k, m[f'{pair}.{k}'])
+
+def test_smoke_budget_curve(smoke_runs):
+    "small_cnn_kd records KD − alone per (mode, budget), paired by seed, and the cached-view comparison."
+    root, _ = smoke_runs
+    (run,) = (root/'small_cnn_kd').iterdir()
+    res = load_results(run)
+    p, m, curve = res['parameters'], res['metrics'], res['tables']['budget_curve']
+    budgets = sorted(set(p['budgets']) | {p['epochs']})
+    assert [(r['mode'], r['epochs']) for r in curve] == [(mo, b) for mo in p['kd_modes'] for b in budgets]
+    runs = res['tables']['student_runs']
+    for r in curve:
+        assert r['seeds'] == len(p['seeds']) and r['verdict']
+        assert m[f"budget.{r['mode']}.{r['epochs']}.kd_minus_alone_mean"] == r['gain_mean']
+    # the headline comparison is the curve's cache row at `epochs`: the same runs, not a second training
+    main = next(r for r in curve if r['mode'] == 'cache' and r['epochs'] == p['epochs'])
+    kd = [r['test_accuracy'] for r in runs if r['kind'] == 'kd']; alone = [r['test_accuracy'] for r in runs if r['kind'] == 'alone']
+    assert abs(main['gain_mean'] - (sum(kd) - sum(alone))/len(kd)) < 1e-9
+    views = [r['views'] for r in res['tables']['view_counts']]
+    assert any('unlimited' in v for v in views) and len(views) == len(set(p['variant_counts']) | {p['aug_variants']}) + 1
