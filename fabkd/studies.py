@@ -280,12 +280,14 @@ _TEACHERS = {
     'udacisense_pipelines': lambda p: dict(arch='mobilenet_v3_small', stem='imagenet', aug_variants=4, epochs=p['epochs']),
 }
 for _n, _f in _TEACHERS.items():
-    STUDIES[_n].teacher = lambda p, f=_f: dict(**f(p), recipe=p.get('teacher_recipe') or p['recipe'], seed=p['seed'], bs=p['bs'], pretrained=bool(p.get('pretrained')))
+    STUDIES[_n].teacher = lambda p, f=_f: dict(**f(p), recipe=p.get('teacher_recipe') or p['recipe'], seed=p['seed'], bs=p['bs'], pretrained=bool(p.get('pretrained')),
+                                                  patience=p.get('teacher_patience'))
     STUDIES[_n].params['teacher_weights'] = Param(str, _weights_file, 'a trained teacher to distil from instead of the bank '
                                                   '(.safetensors or weights-only .pt)', nullable=True)
     STUDIES[_n].params['pretrained'] = Param(bool, None, "full preset: start the teacher from torchvision's ImageNet weights (downloaded once; needs network)")
     STUDIES[_n].params['teacher_recipe'] = Param(str, _in('one_cycle', 'seed000', 'seed003'), "the teacher's own training recipe (None: the students' `recipe`)", nullable=True)
-    for _p in STUDIES[_n].presets.values(): _p.setdefault('teacher_weights', None); _p.setdefault('pretrained', False); _p.setdefault('teacher_recipe', None)
+    STUDIES[_n].params['teacher_patience'] = Param(int, _rng(1, integer=True), "stop the teacher's training after this many epochs without a better validation accuracy (None: its whole budget)", nullable=True)
+    for _p in STUDIES[_n].presets.values(): _p.setdefault('teacher_weights', None); _p.setdefault('pretrained', False); _p.setdefault('teacher_recipe', None); _p.setdefault('teacher_patience', None)
 
 def teacher_for(study:str,   # registered study
                 splits,      # the run's `Splits`

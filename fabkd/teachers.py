@@ -45,11 +45,14 @@ def teacher_spec(arch:str,            # one of `MODELS`
                  bs:int=64,           # batch size
                  aug_variants:int|None=4, # fixed augmentations per training image (None: unlimited)
                  pretrained:bool=False, # start from torchvision's ImageNet weights (`fabkd.models.imagenet_weights`)
+                 patience:int|None=None, # early stopping on validation (None: train the whole budget)
                 ) -> dict:
     "Everything that decides a teacher's weights, checked."
     check_choice('arch', arch, MODELS); check_choice('recipe', recipe, RECIPES); check_choice('stem', stem, ['imagenet', 'cifar'])
     check_range('epochs', epochs, 1, integer=True); check_range('bs', bs, 1, integer=True)
-    return dict(format=BANK_FORMAT, arch=arch, num_classes=splits.c, stem=stem, data=splits.train.name, data_sha256=data_fingerprint(splits),
+    if patience is not None: check_range('patience', patience, 1, integer=True)
+    extra = {} if patience is None else dict(patience=int(patience))   # only when set: entries banked without it keep their keys
+    return dict(**extra, format=BANK_FORMAT, arch=arch, num_classes=splits.c, stem=stem, data=splits.train.name, data_sha256=data_fingerprint(splits),
                 size=int(splits.train.size), n_train=len(splits.train), init=_init(arch, pretrained), recipe=recipe, recipe_settings=RECIPES[recipe], epochs=int(epochs),
                 seed=int(seed), bs=int(bs), aug_variants=aug_variants, torch=torch.__version__.split('+')[0])
 
@@ -107,9 +110,9 @@ class TeacherBank:
         os.rename(tmp, dest)
         return dest
     def get(self, arch:str, splits, epochs:int, recipe:str='one_cycle', seed:int=0, stem:str='imagenet', bs:int=64,
-            aug_variants:int|None=4, pretrained:bool=False) -> tuple:
+            aug_variants:int|None=4, pretrained:bool=False, patience:int|None=None) -> tuple:
         "`(TrainResult, info)` for this teacher: from the bank when there, else trained (as a study would) and banked."
-        spec = teacher_spec(arch, splits, epochs, recipe, seed, stem, bs, aug_variants, pretrained)
+        spec = teacher_spec(arch, splits, epochs, recipe, seed, stem, bs, aug_variants, pretrained, patience)
         key = teacher_key(spec)
         self.root.mkdir(parents=True, exist_ok=True)
         with open(self.root/f'.{key}.lock', 'w') as lock:
@@ -122,7 +125,7 @@ class TeacherBank:
                 source = 'bank'
             else:
                 dls = make_dls(splits, bs=bs, seed=seed, aug_variants=aug_variants)
-                res = train_model(_build(arch, splits.c, stem, spec['init']), dls, epochs=epochs, recipe=recipe, seed=seed)
+                res = train_model(_build(arch, splits.c, stem, spec['init']), dls, epochs=epochs, recipe=recipe, seed=seed, patience=patience)
                 res.model.eval()
                 self.save(key, spec, res)
                 source = 'trained'

@@ -15,7 +15,7 @@ import pandas as pd
 import torch
 from fastai.learner import Learner
 from fastai.callback.core import Callback
-from fastai.callback.tracker import ReduceLROnPlateau
+from fastai.callback.tracker import ReduceLROnPlateau, EarlyStoppingCallback
 from fastai.callback.schedule import ParamScheduler
 from fastai.losses import CrossEntropyLossFlat
 from fastai.metrics import accuracy, F1Score
@@ -27,7 +27,7 @@ from .metrics import evaluate
 
 # %% auto #0
 __all__ = ['RECIPES', 'sched_step', 'NonFiniteLoss', 'BestEpoch', 'ProgressEvents', 'make_learner', 'fit_recipe', 'TrainResult',
-           'train_model', 'RunCheckpoints', 'skip_checkpoint', 'use_checkpoints']
+           'StopAfterBest', 'train_model', 'RunCheckpoints', 'skip_checkpoint', 'use_checkpoints']
 
 # %% ../nbs/05_train.ipynb #c67e90a3
 RECIPES = {
@@ -162,12 +162,20 @@ class TrainResult:
         return cls(model, pd.DataFrame(rec['history']).set_index('epoch'), rec['best_epoch'], rec['best_valid'],
                    rec['last_valid'], rec['test'], rec['seconds'])
 
+class StopAfterBest(EarlyStoppingCallback):
+    "fastai's early stopping, run after `BestEpoch` so the epoch that stops the fit is still recorded."
+    order = BestEpoch.order + 1
+
 def train_model(model:torch.nn.Module, dls, epochs:int=5, recipe:str='one_cycle', seed:int=0,
-                cbs=None, loss_func=None, lr:float|None=None, ckpt_dir=None, quiet:bool=True) -> TrainResult:
+                cbs=None, loss_func=None, lr:float|None=None, ckpt_dir=None, quiet:bool=True,
+                patience:int|None=None, # stop after this many epochs without a better validation value (None: train all `epochs`)
+               ) -> TrainResult:
     "Seed, train with `recipe`, keep the best validation epoch, evaluate once on test."
+    if patience is not None: check_range('patience', patience, 1, integer=True)
     store = _ACTIVE_CHECKPOINTS
     if store is not None:   # a study run: this call may already be done (resume), or becomes a checkpoint
         key, sig = store.next_key(), _signature(model, dls, epochs, recipe, seed, cbs, lr, loss_func)
+        if patience is not None: sig['patience'] = patience   # only when set: checkpoints of runs without it stay valid
         done = store.load(key, sig, model)
         if done is not None:
             progress('train_loaded', training=_training_name(model, cbs, key), source='checkpoint', test_accuracy=done.test.get('accuracy'))
@@ -176,12 +184,14 @@ def train_model(model:torch.nn.Module, dls, epochs:int=5, recipe:str='one_cycle'
     seed_everything(seed)
     extra = [ProgressEvents(name)] if progress_active() else []
     learn = make_learner(model, dls, recipe, lr=lr, loss_func=loss_func, cbs=list(cbs or []) + extra, ckpt_dir=ckpt_dir)
+    be = learn.cbs.filter(lambda c: isinstance(c, BestEpoch))[0]
+    stop = [StopAfterBest(monitor=be.monitor, comp=be.comp, patience=patience)] if patience is not None else []
+    learn.add_cbs(stop)
     t0 = time.perf_counter()
     fit_recipe(learn, epochs, quiet=quiet)
     secs = time.perf_counter() - t0
-    be = learn.cbs.filter(lambda c: isinstance(c, BestEpoch))[0]
     hist = be.history
-    learn.remove_cbs(list(cbs or []) + extra)  # evaluation runs the plain model
+    learn.remove_cbs(list(cbs or []) + extra + stop)  # evaluation runs the plain model
     test = evaluate(learn.model, dls[2], dls.c, device=dls.device) if len(dls.loaders) > 2 else {}
     res = TrainResult(learn.model.cpu(), hist, int(be.best_ep), hist.loc[be.best_ep].to_dict(),
                       hist.iloc[-1].to_dict(), test, secs)
