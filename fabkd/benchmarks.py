@@ -57,28 +57,34 @@ def kd_bench(size:int=64, n_per_class:int=100, rounds:int=3, threads:int=2, aug_
             'kd.rounds': rounds, 'kd.threads': threads}
 
 # %% ../nbs/80_benchmarks.ipynb #be2e1592
-def prune_bench(targets=(0.23, 0.5), size:int=224, threads:int=2, iters_b1:int=20, iters_b32:int=4, seed:int=0) -> dict:
-    "MAC and latency ratios of L2-pruned ResNet18 against the unpruned model, measured side by side."
+def prune_bench(targets=(0.23, 0.5), size:int=224, threads:int=2, iters_b1:int=20, iters_b32:int=4, rounds:int=3, seed:int=0) -> dict:
+    "MAC and latency ratios of L2-pruned ResNet18 (channels rounded to 8, and not) against the unpruned model, side by side."
     set_threads(threads); seed_everything(seed)
     base = create_model('resnet18', 1000).eval()
-    models = {'base': base}
-    for t in targets: models[t] = prune_structured(base, t, 'l2', input_size=(3, size, size))[0].eval()
+    models, recs = {'base': base}, {}
+    for t in targets:
+        for rnd, suffix in ((8, ''), (None, '_no_round')):
+            models[t, suffix], recs[t, suffix] = prune_structured(base, t, 'l2', input_size=(3, size, size), round_to=rnd)
+            models[t, suffix].eval()
     out, shape = {}, (3, size, size)
     lat = {b: {k: [] for k in models} for b in (1, 32)}
-    for r in range(3):                                    # interleaved rounds
+    for r in range(rounds):                               # interleaved rounds
         for b, it in ((1, iters_b1), (32, iters_b32)):
             for k, m in models.items(): lat[b][k].append(latency(m, shape, b, warmup=2, iters=it, threads=threads)['p50_ms'])
     macs0 = count_macs(base, shape)
-    for t in targets:
+    for (t, suffix), m in ((k, m) for k, m in models.items() if k != 'base'):
         tag = f"prune.r18_p{round(t*100)}"
-        mr = count_macs(models[t], shape)/macs0
-        out[f'{tag}.mac_ratio'] = mr
-        out[f'{tag}.bytes_ratio'] = weights_bytes(models[t])/weights_bytes(base)
+        mr = count_macs(m, shape)/macs0
+        out[f'{tag}.mac_ratio{suffix}'] = mr
+        out[f'{tag}.removed_fraction{suffix}'] = recs[t, suffix]['removed_fraction']
+        if not suffix: out[f'{tag}.bytes_ratio'] = weights_bytes(m)/weights_bytes(base)
         for b in (1, 32):
-            lr = statistics.median(lat[b][t])/statistics.median(lat[b]['base'])
-            out[f'{tag}.latency_ratio_b{b}'] = lr
-            out[f'{tag}.latency_gain_over_mac_gain_b{b}'] = (1/lr)/(1/mr)
+            lr = statistics.median(lat[b][t, suffix])/statistics.median(lat[b]['base'])
+            out[f'{tag}.latency_ratio_b{b}{suffix}'] = lr
+            out[f'{tag}.removed_time_over_removed_macs_b{b}{suffix}'] = (1 - lr)/(1 - mr)
+            if not suffix: out[f'{tag}.latency_gain_over_mac_gain_b{b}'] = (1/lr)/(1/mr)
     out['prune.base_latency_b1_ms'] = statistics.median(lat[1]['base'])
+    out['prune.base_latency_b1.cv'] = float(np.std(lat[1]['base'])/np.mean(lat[1]['base']))
     out['prune.threads'] = threads
     return out
 

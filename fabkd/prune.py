@@ -36,24 +36,24 @@ def classifier_layers(model:nn.Module) -> list:
     if not lins: raise FabkdError(f"model {type(model).__name__} has no Linear classifier; allowed: a model ending in nn.Linear.")
     return lins[-1:]
 
-def _pruner(model, criterion, ratio, input_size, steps=1):
+def _pruner(model, criterion, ratio, input_size, steps=1, round_to=None):
     "A global torch-pruning pruner over `model` (the classifier ignored); bad models become FabkdError."
     try:
         with warnings.catch_warnings():
             warnings.simplefilter('ignore')
             return tp.pruner.BasePruner(model, torch.zeros(1, *input_size), importance=importance_for(criterion),
                                         global_pruning=True, pruning_ratio=ratio, iterative_steps=steps,
-                                        max_pruning_ratio=0.9, ignored_layers=classifier_layers(model))
+                                        max_pruning_ratio=0.9, ignored_layers=classifier_layers(model), round_to=round_to)
     except FabkdError: raise
     except Exception as e:
         raise FabkdError(f"model {type(model).__name__} cannot be traced by torch-pruning's dependency graph "
                          f"({type(e).__name__}: {str(e)[:120]}); allowed: a model torch.fx / autograd tracing can follow.") from None
 
 # %% ../nbs/20_prune.ipynb #f52ff6a3
-def _removed_fraction(model, criterion, ratio, input_size, batches=None):
+def _removed_fraction(model, criterion, ratio, input_size, batches=None, round_to=None):
     m = copy.deepcopy(model)
     n0 = count_params(m)
-    p = _pruner(m, criterion, ratio, input_size)
+    p = _pruner(m, criterion, ratio, input_size, round_to=round_to)
     if criterion == 'taylor': _accumulate_grads(m, batches)
     with warnings.catch_warnings():
         warnings.simplefilter('ignore'); p.step()
@@ -72,27 +72,28 @@ def channel_ratio_for(model:nn.Module,        # model to be pruned (not modified
                       input_size=(3, 64, 64), # one image, for tracing
                       tol:float=0.004,        # accepted distance to the target
                       batches=None,           # labelled batches (taylor only)
+                      round_to:int|None=None, # keep channel counts multiples of this (None: any count)
                      ) -> tuple:
     "Channel ratio that removes `target` of the parameters: `(ratio, achieved fraction)`."
     check_range('target', target, 0, 1, hi_open=True)
     if target == 0: return 0.0, 0.0
-    f = lambda r: _removed_fraction(model, criterion, r, input_size, batches) - target
+    f = lambda r: _removed_fraction(model, criterion, r, input_size, batches, round_to) - target
     # parameters scale roughly with (1 - r)² in a conv net, so start there; then keep a bracket [lo, hi]
     # with f(lo) < 0 ≤ f(hi) and shrink it by secant steps, falling back to bisection when a secant step
     # would not shrink it enough (the function is a staircase: one step per removed channel)
     lo, flo = 0.0, -target
-    g = min(0.9, 1 - (1 - target)**0.5); fg = f(g)
-    if fg >= 0: hi, fhi = g, fg
-    else:
-        lo, flo = g, fg
-        hi = min(0.9, g*1.6); fhi = f(hi)
-        if fhi < 0 and hi < 0.9: lo, flo, hi, fhi = hi, fhi, 0.9, f(0.9)
+    hi = min(0.9, 1 - (1 - target)**0.5); fhi = f(hi)
+    # widen geometrically rather than jump to the limit: with `round_to`, a very high ratio rounds small layers
+    # to zero channels, which torch-pruning then leaves whole, so the removed fraction is not monotonic up there
+    while fhi < 0 and hi < 0.9:
+        lo, flo = hi, fhi
+        hi = min(0.9, hi*1.6); fhi = f(hi)
+    if fhi < 0:
         if fhi + target <= 0:
             raise FabkdError(f"model {type(model).__name__} cannot be pruned: torch-pruning's dependency graph found no prunable "
                              f"channel group; allowed: a model whose forward pass autograd can trace end to end.")
-        if fhi < 0:
-            raise FabkdError(f"target={target} is not reachable for {type(model).__name__}; allowed: at most "
-                             f"{fhi + target:.3f} (the fraction removed at the 0.9 channel-ratio limit).")
+        raise FabkdError(f"target={target} is not reachable for {type(model).__name__}; allowed: at most "
+                         f"{fhi + target:.3f} (the fraction removed at the 0.9 channel-ratio limit).")
     best = min([(lo, flo), (hi, fhi)], key=lambda p: abs(p[1]))
     for i in range(30):
         if abs(best[1]) <= tol or hi - lo < 5e-4: break
@@ -113,15 +114,21 @@ def prune_structured(model:nn.Module,       # trained model (not modified)
                      input_size=(3, 64, 64),# one image, for tracing
                      finetune=None,         # callable(model, step) run after each step but the last
                      batches=None,          # labelled batches (taylor only)
+                     round_to:int|None=8,   # pruned layers keep a multiple of this many channels (None: any count)
                     ) -> tuple:
     "Remove channels until `target` of the parameters are gone: `(pruned copy, record)`."
     check_range('target', target, 0, 1, hi_open=True)
     check_choice('criterion', criterion, PRUNE_CRITERIA)
     check_range('steps', steps, 1, integer=True)
-    ratio, _ = channel_ratio_for(model, target, criterion, input_size, batches=batches)
+    if round_to is not None: check_range('round_to', round_to, 1, integer=True)
+    # a small net (16-channel layers) cannot always hit the target within ±1 point in steps of 8 channels:
+    # then halve the multiple (8 → 4 → 2 → any) rather than miss the target; the record says what was used
+    for used in [round_to // 2**k for k in range(8) if round_to and round_to // 2**k > 1] + [None]:
+        ratio, got = channel_ratio_for(model, target, criterion, input_size, batches=batches, round_to=used)
+        if abs(got - target) <= 0.01: break
     m = copy.deepcopy(model).eval()
-    n0, macs0 = count_params(m), None
-    p = _pruner(m, criterion, ratio, input_size, steps)
+    n0 = count_params(m)
+    p = _pruner(m, criterion, ratio, input_size, steps, used)
     for i in range(steps):
         if criterion == 'taylor': _accumulate_grads(m, batches)
         with warnings.catch_warnings():
@@ -129,7 +136,7 @@ def prune_structured(model:nn.Module,       # trained model (not modified)
         if finetune is not None and i < steps - 1: finetune(m, i)
     m.zero_grad(set_to_none=True)
     n1 = count_params(m)
-    record = dict(kind='structured', criterion=criterion, target=target, channel_ratio=ratio, steps=steps,
+    record = dict(kind='structured', criterion=criterion, target=target, channel_ratio=ratio, steps=steps, round_to=used, round_to_asked=round_to,
                   params_before=n0, params_after=n1, removed_fraction=1 - n1/n0, input_size=list(input_size),
                   history=[[name, bool(out), [int(i) for i in idxs]] for name, out, idxs in p.pruning_history()])
     return m, record
