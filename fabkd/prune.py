@@ -50,13 +50,14 @@ def _pruner(model, criterion, ratio, input_size, steps=1, round_to=None):
                          f"({type(e).__name__}: {str(e)[:120]}); allowed: a model torch.fx / autograd tracing can follow.") from None
 
 # %% ../nbs/20_prune.ipynb #f52ff6a3
-def _removed_fraction(model, criterion, ratio, input_size, batches=None, round_to=None):
+def _removed_fraction(model, criterion, ratio, input_size, batches=None, round_to=None, steps=1):
     m = copy.deepcopy(model)
     n0 = count_params(m)
-    p = _pruner(m, criterion, ratio, input_size, round_to=round_to)
-    if criterion == 'taylor': _accumulate_grads(m, batches)
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore'); p.step()
+    p = _pruner(m, criterion, ratio, input_size, steps, round_to)
+    for _ in range(steps):   # rounding happens at every step, so an iterative schedule is simulated step by step
+        if criterion == 'taylor': _accumulate_grads(m, batches)
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore'); p.step()
     return 1 - count_params(m)/n0
 
 def _accumulate_grads(model, batches):
@@ -73,11 +74,12 @@ def channel_ratio_for(model:nn.Module,        # model to be pruned (not modified
                       tol:float=0.004,        # accepted distance to the target
                       batches=None,           # labelled batches (taylor only)
                       round_to:int|None=None, # keep channel counts multiples of this (None: any count)
+                      steps:int=1,            # the pruning schedule's steps (with `round_to`, each step rounds)
                      ) -> tuple:
     "Channel ratio that removes `target` of the parameters: `(ratio, achieved fraction)`."
     check_range('target', target, 0, 1, hi_open=True)
     if target == 0: return 0.0, 0.0
-    f = lambda r: _removed_fraction(model, criterion, r, input_size, batches, round_to) - target
+    f = lambda r: _removed_fraction(model, criterion, r, input_size, batches, round_to, steps if round_to else 1) - target
     # parameters scale roughly with (1 - r)² in a conv net, so start there; then keep a bracket [lo, hi]
     # with f(lo) < 0 ≤ f(hi) and shrink it by secant steps, falling back to bisection when a secant step
     # would not shrink it enough (the function is a staircase: one step per removed channel)
@@ -124,7 +126,7 @@ def prune_structured(model:nn.Module,       # trained model (not modified)
     # a small net (16-channel layers) cannot always hit the target within ±1 point in steps of 8 channels:
     # then halve the multiple (8 → 4 → 2 → any) rather than miss the target; the record says what was used
     for used in [round_to // 2**k for k in range(8) if round_to and round_to // 2**k > 1] + [None]:
-        ratio, got = channel_ratio_for(model, target, criterion, input_size, batches=batches, round_to=used)
+        ratio, got = channel_ratio_for(model, target, criterion, input_size, batches=batches, round_to=used, steps=steps)
         if abs(got - target) <= 0.01: break
     m = copy.deepcopy(model).eval()
     n0 = count_params(m)
