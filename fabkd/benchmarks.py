@@ -92,13 +92,15 @@ def prune_bench(targets=(0.23, 0.5), size:int=224, threads:int=2, iters_b1:int=2
 _QTAGS = {'resnet18': 'r18', 'mobilenet_v3_small': 'mnv3s', 'efficientnet_b0': 'effb0'}
 
 def quant_bench(models=('resnet18', 'mobilenet_v3_small', 'efficientnet_b0'), size:int=224, train_size:int=64,
-                train_epochs:int=3, n_per_class:int=80, calib_n:int=500, threads:int=2, rounds:int=2, seed:int=0,
-                workdir=None) -> dict:
-    "Static INT8 (ORT, torchao) vs FP32: accuracy drop at `train_size`, throughput and size at `size`."
+                train_epochs:int=30, n_per_class:int=80, calib_n:int=500, threads:int=2, rounds:int=2, seed:int=0,
+                min_agreement:float=0.97, workdir=None, bank=None) -> dict:
+    "Static INT8 (ORT with a measured configuration, torchao) vs FP32 on trained models: agreement and drop at `train_size`, throughput and size at `size`."
     import tempfile, torch.nn.functional as F
-    from fabkd.train import train_model
+    from fabkd.core import FabkdError
     from fabkd.metrics import evaluate, get_preds
-    from fabkd.quantize import quantize_static, calibration_batches, export_onnx, OnnxModel
+    from fabkd.quantize import quantize_static, calibration_batches, export_onnx, OnnxModel, pick_config
+    from fabkd.teachers import TeacherBank
+    bank = bank or TeacherBank()
     from fabkd.bench import throughput
     set_threads(threads)
     sp = load_splits('defects', size=train_size, n_per_class=n_per_class, seed=seed)
@@ -108,16 +110,23 @@ def quant_bench(models=('resnet18', 'mobilenet_v3_small', 'efficientnet_b0'), si
         for arch in models:
             tag, d = f"quant.{_QTAGS.get(arch, arch)}", Path(tmp)/arch
             dls = make_dls(sp, bs=64, seed=seed)
-            seed_everything(seed)
-            fp32 = train_model(create_model(arch, sp.c), dls, epochs=train_epochs, seed=seed).model.eval()
+            trained, _ = bank.get(arch, sp, epochs=train_epochs, seed=seed)   # trained once to its budget, reused by later runs
+            fp32 = trained.model.eval()
             test_batches = [xb for xb, _ in dls[2]]
             acc = lambda fn: evaluate(fn, dls[2], sp.c)['accuracy']
             acc_fp32 = acc(fp32)
-            small = {b: quantize_static(fp32, calib, d/f'acc_{b}', b, (3, train_size, train_size), test_batches, min_top1=0.0, compile=False)
-                     for b in ('onnxruntime', 'torchao')}
+            # ONNX Runtime: every configuration judged on held-out calibration batches; the fastest within the bound is kept
+            probe = quantize_static(fp32, calib, d/'acc_probe', 'onnxruntime', (3, train_size, train_size), test_batches, min_top1=0.0, config='auto')
+            tried = probe.info['configs_tried']
+            try: ort_config, within = pick_config(tried, min_agreement), True
+            except FabkdError: ort_config, within = max(tried, key=lambda t: t['top1_agreement'])['config'], False
+            small = {'onnxruntime': quantize_static(fp32, calib, d/'acc_onnxruntime', 'onnxruntime', (3, train_size, train_size), test_batches,
+                                                    min_top1=0.0, config=ort_config),
+                     'torchao': quantize_static(fp32, calib, d/'acc_torchao', 'torchao', (3, train_size, train_size), test_batches, min_top1=0.0, compile=False)}
             # speed and size at the deployment resolution: same weights, calibrated on upsampled images
             up = [F.interpolate(c, size=(size, size), mode='bilinear', align_corners=False) for c in calib[:4]]
-            big = {b: quantize_static(fp32, up, d/f'speed_{b}', b, (3, size, size), up[:1], min_top1=0.0, compile=(b == 'torchao'))
+            big = {b: quantize_static(fp32, up, d/f'speed_{b}', b, (3, size, size), up[:1], min_top1=0.0, compile=(b == 'torchao'),
+                                      config=ort_config if b == 'onnxruntime' else 'per_channel')
                    for b in ('onnxruntime', 'torchao')}
             fp32_ort = export_onnx(fp32, d/'fp32.onnx', (3, size, size), up[:1], threads=threads)
             fp32_comp = torch.compile(copy.deepcopy(fp32))
@@ -140,7 +149,14 @@ def quant_bench(models=('resnet18', 'mobilenet_v3_small', 'efficientnet_b0'), si
             out[f'{tag}.int8_over_fp32_best_b32'] = med[32][best8]/med[32][best32]
             out[f'{tag}.int8_size_ratio'] = weights_bytes(fp32)/big[backend].nbytes
             out[f'{tag}.int8_top1_drop'] = 100*(acc_fp32 - acc(small[backend].fn))
+            out[f'{tag}.int8_top1_agreement'] = small[backend].check['top1_agreement']
+            out[f'{tag}.int8_config'] = ort_config if backend == 'onnxruntime' else 'torchao_x86_inductor_default'
+            out[f'{tag}.ort_config'] = ort_config
+            out[f'{tag}.ort_config_within_bound'] = within
+            out[f'{tag}.ort_configs_tried'] = '; '.join(f"{t['config']} {t['top1_agreement']:.3f} {t['p50_ms']:.1f}ms" for t in tried)
+            out[f'{tag}.ort_int8_top1_drop'] = 100*(acc_fp32 - acc(small['onnxruntime'].fn))
             out[f'{tag}.fp32_top1'] = acc_fp32
+            out[f'{tag}.fp32_valid_top1'] = trained.best_valid.get('accuracy')
             for k in paths: out[f'{tag}.ips_b32.{k}'] = med[32][k]
     out['quant.threads'] = threads
     return out

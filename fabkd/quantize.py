@@ -15,12 +15,13 @@ import torch
 from torch import nn
 from .core import FabkdError, check_choice, check_range, atomic_path, TMP_PREFIX
 from .data import ImageDataset, calibration_indices, channel_stats
-from .bench import file_bytes, weights_bytes
+from .bench import file_bytes, weights_bytes, latency
 
 # %% auto #0
-__all__ = ['STATIC_BACKENDS', 'filtered_c_stderr', 'Artifact', 'verify', 'OnnxModel', 'onnx_files', 'export_onnx',
-           'calibration_batches', 'quantize_static', 'strip_dead_params', 'quantize_dynamic', 'torch_dynamic_int8',
-           'fp16_native', 'to_fp16', 'compiled', 'PteModel', 'export_mobile', 'prepare_qat', 'convert_qat']
+__all__ = ['STATIC_BACKENDS', 'ORT_CONFIGS', 'filtered_c_stderr', 'Artifact', 'verify', 'OnnxModel', 'onnx_files', 'export_onnx',
+           'calibration_batches', 'pick_config', 'quantize_static', 'strip_dead_params', 'quantize_dynamic',
+           'torch_dynamic_int8', 'fp16_native', 'to_fp16', 'compiled', 'PteModel', 'export_mobile', 'prepare_qat',
+           'convert_qat']
 
 # %% ../nbs/30_quantize.ipynb #746742ea
 class _DropMessages(logging.Filter):
@@ -167,6 +168,51 @@ def _ort_reader(batches):
             return None if b is None else {'input': b.numpy().astype(np.float32)}
     return _Reader()
 
+ORT_CONFIGS = {   # name → ONNX Runtime settings; always U8 activations × S8 weights, the fast integer pair on x86
+    'per_channel':              dict(per_channel=True,  method='MinMax'),
+    'per_tensor':               dict(per_channel=False, method='MinMax'),
+    'per_channel_percentile':   dict(per_channel=True,  method='Percentile'),
+    'per_channel_entropy':      dict(per_channel=True,  method='Entropy'),
+    'per_channel_reduce_range': dict(per_channel=True,  method='MinMax', reduce_range=True),
+    'conv_only':                dict(per_channel=True,  method='MinMax', op_types=['Conv', 'Gemm', 'MatMul']),  # SE products, hard-swish, adds stay FP32
+}
+
+def _ort_int8(pre, dest, calib, cfg:dict):
+    "ONNX Runtime's static QDQ quantization of the pre-processed model `pre` with one `ORT_CONFIGS` entry."
+    from onnxruntime.quantization import quantize_static as ort_qs, QuantFormat, QuantType, CalibrationMethod
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        ort_qs(str(pre), str(dest), _ort_reader(calib), quant_format=QuantFormat.QDQ, per_channel=cfg['per_channel'],
+               reduce_range=cfg.get('reduce_range', False), op_types_to_quantize=cfg.get('op_types'),
+               calibrate_method=getattr(CalibrationMethod, cfg['method']),
+               activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
+
+def pick_config(tried:list,          # one dict per configuration: `config`, `top1_agreement`, `p50_ms`
+                min_top1:float,      # required agreement with FP32
+                tie:float=0.05,      # configurations within this fraction of the fastest count as equally fast
+               ) -> str:
+    "The fastest configuration whose agreement holds; among near-ties in speed, the most faithful."
+    ok = [t for t in tried if t['top1_agreement'] >= min_top1]
+    if not ok:
+        seen = ', '.join(f"{t['config']} {t['top1_agreement']:.3f}" for t in tried)
+        raise FabkdError(f"config='auto' found no ONNX Runtime configuration with top-1 agreement ≥ {min_top1} ({seen}); "
+                         "allowed: a lower min_top1, or quantization-aware training (prepare_qat / convert_qat).")
+    fastest = min(t['p50_ms'] for t in ok)
+    return max((t for t in ok if t['p50_ms'] <= fastest*(1 + tie)), key=lambda t: (t['top1_agreement'], -t['p50_ms']))['config']
+
+def _auto_ort(model, pre, tmp, calib, input_size, min_top1, threads) -> tuple:
+    "Quantize with every `ORT_CONFIGS` entry on most calibration batches, judge on the rest: `(chosen, its file, tried)`."
+    k = max(1, len(calib)//4); fit, judge = calib[:-k], calib[-k:]   # the judging batches never calibrate
+    tried, paths = [], {}
+    for name, cfg in ORT_CONFIGS.items():
+        paths[name] = Path(tmp)/f'candidate_{name}.onnx'
+        _ort_int8(pre, paths[name], fit, cfg)
+        fn = OnnxModel(paths[name], threads)
+        tried.append(dict(config=name, top1_agreement=verify(model, fn, judge)['top1_agreement'],
+                          p50_ms=latency(fn, input_size, batch=len(judge[0]), warmup=2, iters=6, threads=threads)['p50_ms']))
+    chosen = pick_config(tried, min_top1)
+    return chosen, paths[chosen], tried
+
 def quantize_static(model:nn.Module,       # FP32 model
                     calib:list,            # calibration batches (`calibration_batches`)
                     out_dir,               # folder for the artifact
@@ -176,27 +222,32 @@ def quantize_static(model:nn.Module,       # FP32 model
                     min_top1:float=0.9,    # required top-1 agreement with FP32
                     compile:bool=True,     # torchao: torch.compile the converted model
                     threads:int=2,
+                    config:str='per_channel', # ONNX Runtime: an `ORT_CONFIGS` name, or 'auto' (measure them all, keep the fastest that holds)
                    ) -> Artifact:
-    "Static INT8 with calibration, on ONNX Runtime (QDQ, U8/S8 per-channel) or torchao PT2E (x86 Inductor)."
+    "Static INT8 with calibration, on ONNX Runtime (QDQ, U8/S8, configurable) or torchao PT2E (x86 Inductor)."
     check_choice('backend', backend, STATIC_BACKENDS)
+    check_choice('config', config, [*ORT_CONFIGS, 'auto'])
+    if backend == 'torchao' and config != 'per_channel':
+        raise FabkdError(f"config={config!r} is not valid for backend='torchao'; allowed: 'per_channel' (the x86 Inductor quantizer's recipe).")
     if not calib: raise FabkdError("calib=[] is not valid; allowed: a non-empty list of calibration batches.")
+    if config == 'auto' and len(calib) < 2:
+        raise FabkdError(f"config='auto' with {len(calib)} calibration batch is not valid; allowed: ≥ 2 batches (some calibrate, the rest judge).")
     out_dir = Path(out_dir); out_dir.mkdir(parents=True, exist_ok=True)
     model = copy.deepcopy(model).eval()
     vb = verify_batches or calib[:2]
     if backend == 'onnxruntime':
-        from onnxruntime.quantization import quantize_static as ort_qs, QuantFormat, QuantType
         from onnxruntime.quantization.shape_inference import quant_pre_process
         with tempfile.TemporaryDirectory(dir=out_dir, prefix=TMP_PREFIX) as tmp:
             fp32 = export_onnx(model, Path(tmp)/'fp32.onnx', input_size, vb, threads=threads)
-            quant_pre_process(str(fp32.paths[0]), str(Path(tmp)/'pre.onnx'))
-            with warnings.catch_warnings():
-                warnings.simplefilter('ignore')
-                ort_qs(str(Path(tmp)/'pre.onnx'), str(Path(tmp)/'int8.onnx'), _ort_reader(calib), quant_format=QuantFormat.QDQ,
-                       per_channel=True, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
-            art = Artifact('int8_static_ort', OnnxModel(Path(tmp)/'int8.onnx', threads), [Path(tmp)/'int8.onnx'], info=dict(backend=backend))
+            pre = Path(tmp)/'pre.onnx'
+            quant_pre_process(str(fp32.paths[0]), str(pre))
+            info = dict(backend=backend, config=config)
+            if config == 'auto': info['config'], int8, info['configs_tried'] = _auto_ort(model, pre, tmp, calib, input_size, min_top1, threads)
+            else: int8 = Path(tmp)/'int8.onnx'; _ort_int8(pre, int8, calib, ORT_CONFIGS[config])
+            art = Artifact('int8_static_ort', OnnxModel(int8, threads), [int8], info=info)
             _checked(art, model, vb, None, min_top1)
             dest = out_dir/'int8_static_ort.onnx'
-            os.replace(Path(tmp)/'int8.onnx', dest)
+            os.replace(int8, dest)
         art.fn, art.paths = OnnxModel(dest, threads), [dest]
         art.nbytes = file_bytes(dest)
         return art
