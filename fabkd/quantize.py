@@ -19,9 +19,9 @@ from .bench import file_bytes, weights_bytes, latency
 
 # %% auto #0
 __all__ = ['STATIC_BACKENDS', 'ORT_CONFIGS', 'filtered_c_stderr', 'Artifact', 'verify', 'OnnxModel', 'onnx_files', 'export_onnx',
-           'calibration_batches', 'pick_config', 'quantize_static', 'strip_dead_params', 'quantize_dynamic',
-           'torch_dynamic_int8', 'fp16_native', 'to_fp16', 'compiled', 'PteModel', 'export_mobile', 'prepare_qat',
-           'convert_qat']
+           'calibration_batches', 'compact_qdq', 'pick_config', 'quantize_static', 'strip_dead_params',
+           'quantize_dynamic', 'torch_dynamic_int8', 'fp16_native', 'to_fp16', 'compiled', 'PteModel', 'export_mobile',
+           'prepare_qat', 'convert_qat']
 
 # %% ../nbs/30_quantize.ipynb #746742ea
 class _DropMessages(logging.Filter):
@@ -177,6 +177,29 @@ ORT_CONFIGS = {   # name → ONNX Runtime settings; always U8 activations × S8 
     'conv_only':                dict(per_channel=True,  method='MinMax', op_types=['Conv', 'Gemm', 'MatMul']),  # SE products, hard-swish, adds stay FP32
 }
 
+def compact_qdq(path) -> int:
+    "Drop what an ORT QDQ file stores but never needs: shape annotations, doc strings, all-zero int8 zero points. Returns bytes saved."
+    import onnx
+    from onnx import numpy_helper
+    path = Path(path); before = path.stat().st_size
+    m = onnx.load(str(path))
+    del m.graph.value_info[:]          # inferred shapes kept by pre-processing: ORT infers them again at load
+    inits = {i.name: i for i in m.graph.initializer}
+    uses = {}
+    for n in m.graph.node:
+        for name in n.input: uses[name] = uses.get(name, 0) + 1
+    for n in m.graph.node:
+        n.doc_string = ''
+        # a symmetric int8 weight has zero points that are all 0 — DequantizeLinear's default for an absent one
+        if n.op_type == 'DequantizeLinear' and len(n.input) == 3 and n.input[2] in inits:
+            zp = inits[n.input[2]]
+            if zp.data_type == onnx.TensorProto.INT8 and not numpy_helper.to_array(zp).any():
+                del n.input[2]; uses[zp.name] -= 1
+    keep = [i for i in m.graph.initializer if uses.get(i.name, 0) > 0]
+    del m.graph.initializer[:]; m.graph.initializer.extend(keep)
+    with atomic_path(path) as tmp: onnx.save(m, str(tmp))
+    return before - path.stat().st_size
+
 def _ort_int8(pre, dest, calib, cfg:dict):
     "ONNX Runtime's static QDQ quantization of the pre-processed model `pre` with one `ORT_CONFIGS` entry."
     from onnxruntime.quantization import quantize_static as ort_qs, QuantFormat, QuantType, CalibrationMethod
@@ -244,6 +267,7 @@ def quantize_static(model:nn.Module,       # FP32 model
             info = dict(backend=backend, config=config)
             if config == 'auto': info['config'], int8, info['configs_tried'] = _auto_ort(model, pre, tmp, calib, input_size, min_top1, threads)
             else: int8 = Path(tmp)/'int8.onnx'; _ort_int8(pre, int8, calib, ORT_CONFIGS[config])
+            info['compacted_bytes'] = compact_qdq(int8)
             art = Artifact('int8_static_ort', OnnxModel(int8, threads), [int8], info=info)
             _checked(art, model, vb, None, min_top1)
             dest = out_dir/'int8_static_ort.onnx'
