@@ -93,7 +93,7 @@ _QTAGS = {'resnet18': 'r18', 'mobilenet_v3_small': 'mnv3s', 'efficientnet_b0': '
 
 def quant_bench(models=('resnet18', 'mobilenet_v3_small', 'efficientnet_b0'), size:int=224, train_size:int=64,
                 train_epochs:int=30, n_per_class:int=80, calib_n:int=500, threads:int=2, rounds:int=2, seed:int=0,
-                min_agreement:float=0.97, workdir=None, bank=None) -> dict:
+                min_agreement:float=0.97, min_fp32_top1:float=0.5, workdir=None, bank=None) -> dict:
     "Static INT8 (ORT with a measured configuration, torchao) vs FP32 on trained models: agreement and drop at `train_size`, throughput and size at `size`."
     import tempfile, torch.nn.functional as F
     from fabkd.core import FabkdError
@@ -157,6 +157,8 @@ def quant_bench(models=('resnet18', 'mobilenet_v3_small', 'efficientnet_b0'), si
             out[f'{tag}.ort_int8_top1_drop'] = 100*(acc_fp32 - acc(small['onnxruntime'].fn))
             out[f'{tag}.fp32_top1'] = acc_fp32
             out[f'{tag}.fp32_valid_top1'] = trained.best_valid.get('accuracy')
+            # agreement and drop of a model near chance say nothing (it answers one class either way): flagged, not hidden
+            out[f'{tag}.int8_quality_meaningful'] = bool(acc_fp32 >= min_fp32_top1)
             for k in paths: out[f'{tag}.ips_b32.{k}'] = med[32][k]
     out['quant.threads'] = threads
     return out

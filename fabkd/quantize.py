@@ -6,7 +6,7 @@ Docs: https://fabkd.github.io/fabkd/quantize.html.md"""
 
 # %% ../nbs/30_quantize.ipynb #18ff7e45
 from __future__ import annotations
-import contextlib, copy, logging, os, shutil, sys, tempfile, time, warnings
+import contextlib, copy, io, logging, os, shutil, sys, tempfile, time, warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
@@ -203,7 +203,8 @@ def compact_qdq(path) -> int:
 def _ort_int8(pre, dest, calib, cfg:dict):
     "ONNX Runtime's static QDQ quantization of the pre-processed model `pre` with one `ORT_CONFIGS` entry."
     from onnxruntime.quantization import quantize_static as ort_qs, QuantFormat, QuantType, CalibrationMethod
-    with warnings.catch_warnings():
+    # ORT's histogram calibrators print progress lines ("Number of tensors : …") with print(): dropped here
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
         warnings.simplefilter('ignore')
         ort_qs(str(pre), str(dest), _ort_reader(calib), quant_format=QuantFormat.QDQ, per_channel=cfg['per_channel'],
                reduce_range=cfg.get('reduce_range', False), op_types_to_quantize=cfg.get('op_types'),

@@ -204,7 +204,8 @@ STUDIES['fabgaurd_defects'] = Study(
         'smoke': dict(data='defects', data_root=None, size=32, n_per_class=8, seed=0, threads=2, bs=32, teacher_epochs=1, epochs=1,
                       seeds=[0, 1], T=4.0, alpha=0.7, calib_n=48, qat_epochs=1, recipe='seed000'),
         # the EfficientNet-B0 teacher gets its own recipe: with the seed's (Adam 1e-3, plateau) it reached 0.250 test in 8 epochs,
-        # below MobileNetV3-Small alone (0.503); one-cycle for 30 epochs reached 0.743 (bank build, 7.1 min). Students keep seed 000's.
+        # below MobileNetV3-Small alone (0.503); one-cycle for 30 epochs reached 0.743 on an AMD EPYC (run 20261123-023414-4f33b4)
+        # and 0.610 on an Intel Xeon (run 20261123-065710-8cf8fe), both above the student alone. Students keep seed 000's.
         'cpu': dict(data='defects', data_root=None, size=64, n_per_class=150, seed=0, threads=2, bs=32, teacher_epochs=30, epochs=8,
                     seeds=[0, 1, 2], T=4.0, alpha=0.7, calib_n=500, qat_epochs=2, recipe='seed000', teacher_recipe='one_cycle'),
         'full': dict(data='imagefolder', data_root=None, size=224, n_per_class=2, seed=0, threads=8, bs=32, teacher_epochs=30, epochs=30,
