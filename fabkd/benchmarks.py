@@ -20,7 +20,7 @@ from .distill import KDCallback, TeacherLogitCache
 from .prune import prune_structured
 
 # %% auto #0
-__all__ = ['BENCHES', 'kd_bench', 'prune_bench', 'quant_bench', 'run_benches']
+__all__ = ['FP32_PATHS', 'BENCHES', 'kd_bench', 'fp32_paths', 'prune_bench', 'quant_bench', 'run_benches']
 
 # %% ../nbs/80_benchmarks.ipynb #3ef31d8a
 class _TrainTimer(Callback):
@@ -57,8 +57,20 @@ def kd_bench(size:int=64, n_per_class:int=100, rounds:int=3, threads:int=2, aug_
             'kd.rounds': rounds, 'kd.threads': threads}
 
 # %% ../nbs/80_benchmarks.ipynb #be2e1592
-def prune_bench(targets=(0.23, 0.5), size:int=224, threads:int=2, iters_b1:int=20, iters_b32:int=4, rounds:int=3, seed:int=0) -> dict:
-    "MAC and latency ratios of L2-pruned ResNet18 (channels rounded to 8, and not) against the unpruned model, side by side."
+FP32_PATHS = ('eager', 'eager_cl', 'ort')   # eager PyTorch, eager channels_last, ONNX Runtime
+
+def fp32_paths(model, input_size, tmp, threads:int=2) -> dict:
+    "The FP32 ways to deploy one model, as callables: eager, eager channels_last (input converted inside), ONNX Runtime."
+    from fabkd.quantize import export_onnx
+    cl = copy.deepcopy(model).eval().to(memory_format=torch.channels_last)
+    def eager_cl(x):
+        with torch.no_grad(): return cl(x.contiguous(memory_format=torch.channels_last))
+    onnx_path = Path(tmp)/f'fp32_{len(list(Path(tmp).glob("*.onnx")))}.onnx'
+    return {'eager': model, 'eager_cl': eager_cl, 'ort': export_onnx(model, onnx_path, input_size, threads=threads).fn}
+
+def prune_bench(targets=(0.23, 0.5), size:int=224, threads:int=2, iters_b1:int=20, iters_b32:int=4, rounds:int=5, seed:int=0) -> dict:
+    "MAC and latency ratios of L2-pruned ResNet18 (channels rounded to 8, and not) against the unpruned model, on each FP32 path, side by side."
+    import tempfile
     set_threads(threads); seed_everything(seed)
     base = create_model('resnet18', 1000).eval()
     models, recs = {'base': base}, {}
@@ -67,10 +79,16 @@ def prune_bench(targets=(0.23, 0.5), size:int=224, threads:int=2, iters_b1:int=2
             models[t, suffix], recs[t, suffix] = prune_structured(base, t, 'l2', input_size=(3, size, size), round_to=rnd)
             models[t, suffix].eval()
     out, shape = {}, (3, size, size)
-    lat = {b: {k: [] for k in models} for b in (1, 32)}
-    for r in range(rounds):                               # interleaved rounds
-        for b, it in ((1, iters_b1), (32, iters_b32)):
-            for k, m in models.items(): lat[b][k].append(latency(m, shape, b, warmup=2, iters=it, threads=threads)['p50_ms'])
+    lat = {p: {b: {k: [] for k in models} for b in (1, 32)} for p in FP32_PATHS}
+    with tempfile.TemporaryDirectory() as tmp:
+        runners = {k: fp32_paths(m, shape, tmp, threads) for k, m in models.items()}
+        for r in range(rounds):                               # interleaved rounds: every model on every path each round
+            for b, it in ((1, iters_b1), (32, iters_b32)):
+                for p in FP32_PATHS:
+                    for k in models: lat[p][b][k].append(latency(runners[k][p], shape, b, warmup=2, iters=it, threads=threads)['p50_ms'])
+    med = {p: {b: {k: statistics.median(v) for k, v in lat[p][b].items()} for b in (1, 32)} for p in FP32_PATHS}
+    # the deployment path: where the unpruned model is fastest (named, per batch size)
+    fastest = {b: min(FP32_PATHS, key=lambda p: med[p][b]['base']) for b in (1, 32)}
     macs0 = count_macs(base, shape)
     for (t, suffix), m in ((k, m) for k, m in models.items() if k != 'base'):
         tag = f"prune.r18_p{round(t*100)}"
@@ -79,13 +97,19 @@ def prune_bench(targets=(0.23, 0.5), size:int=224, threads:int=2, iters_b1:int=2
         out[f'{tag}.removed_fraction{suffix}'] = recs[t, suffix]['removed_fraction']
         if not suffix: out[f'{tag}.bytes_ratio'] = weights_bytes(m)/weights_bytes(base)
         for b in (1, 32):
-            lr = statistics.median(lat[b][t, suffix])/statistics.median(lat[b]['base'])
-            out[f'{tag}.latency_ratio_b{b}{suffix}'] = lr
-            out[f'{tag}.removed_time_over_removed_macs_b{b}{suffix}'] = (1 - lr)/(1 - mr)
-            if not suffix: out[f'{tag}.latency_gain_over_mac_gain_b{b}'] = (1/lr)/(1/mr)
-    out['prune.base_latency_b1_ms'] = statistics.median(lat[1]['base'])
-    out['prune.base_latency_b1.cv'] = float(np.std(lat[1]['base'])/np.mean(lat[1]['base']))
-    out['prune.threads'] = threads
+            for p in FP32_PATHS:
+                lr = med[p][b][t, suffix]/med[p][b]['base']
+                pre = '' if p == 'eager' else f'{p}.'             # eager keeps the original key names
+                out[f'{tag}.{pre}latency_ratio_b{b}{suffix}'] = lr
+                out[f'{tag}.{pre}removed_time_over_removed_macs_b{b}{suffix}'] = (1 - lr)/(1 - mr)
+                if p == fastest[b]: out[f'{tag}.fastest_path.removed_time_over_removed_macs_b{b}{suffix}'] = (1 - lr)/(1 - mr)
+            if not suffix: out[f'{tag}.latency_gain_over_mac_gain_b{b}'] = (1/(med['eager'][b][t, suffix]/med['eager'][b]['base']))/(1/mr)
+    for b in (1, 32):
+        out[f'prune.fastest_path_b{b}'] = fastest[b]
+        for p in FP32_PATHS: out[f'prune.base_latency_b{b}_ms.{p}'] = med[p][b]['base']
+    out['prune.base_latency_b1_ms'] = med['eager'][1]['base']
+    out['prune.base_latency_b1.cv'] = float(np.std(lat['eager'][1]['base'])/np.mean(lat['eager'][1]['base']))
+    out['prune.rounds'], out['prune.threads'] = rounds, threads
     return out
 
 # %% ../nbs/80_benchmarks.ipynb #ace40991
@@ -98,7 +122,7 @@ def quant_bench(models=('resnet18', 'mobilenet_v3_small', 'efficientnet_b0'), si
     import tempfile, torch.nn.functional as F
     from fabkd.core import FabkdError
     from fabkd.metrics import evaluate, get_preds
-    from fabkd.quantize import quantize_static, calibration_batches, export_onnx, OnnxModel, pick_config
+    from fabkd.quantize import quantize_static, calibration_batches, export_onnx, OnnxModel, pick_config, frozen_compile
     from fabkd.teachers import TeacherBank
     bank = bank or TeacherBank()
     from fabkd.bench import throughput
@@ -122,15 +146,17 @@ def quant_bench(models=('resnet18', 'mobilenet_v3_small', 'efficientnet_b0'), si
             except FabkdError: ort_config, within = max(tried, key=lambda t: t['top1_agreement'])['config'], False
             small = {'onnxruntime': quantize_static(fp32, calib, d/'acc_onnxruntime', 'onnxruntime', (3, train_size, train_size), test_batches,
                                                     min_top1=0.0, config=ort_config),
-                     'torchao': quantize_static(fp32, calib, d/'acc_torchao', 'torchao', (3, train_size, train_size), test_batches, min_top1=0.0, compile=False)}
+                     'torchao': quantize_static(fp32, calib, d/'acc_torchao', 'torchao', (3, train_size, train_size), test_batches, min_top1=0.0)}   # compiled, as timed
             # speed and size at the deployment resolution: same weights, calibrated on upsampled images
             up = [F.interpolate(c, size=(size, size), mode='bilinear', align_corners=False) for c in calib[:4]]
             big = {b: quantize_static(fp32, up, d/f'speed_{b}', b, (3, size, size), up[:1], min_top1=0.0, compile=(b == 'torchao'),
                                       config=ort_config if b == 'onnxruntime' else 'per_channel')
                    for b in ('onnxruntime', 'torchao')}
             fp32_ort = export_onnx(fp32, d/'fp32.onnx', (3, size, size), up[:1], threads=threads)
-            fp32_comp = torch.compile(copy.deepcopy(fp32))
-            paths = {'fp32_eager': fp32, 'fp32_compiled': fp32_comp, 'fp32_ort': fp32_ort.fn,
+            fp32_comp = frozen_compile(copy.deepcopy(fp32))
+            fp32_cl = copy.deepcopy(fp32).to(memory_format=torch.channels_last)
+            paths = {'fp32_eager': fp32, 'fp32_eager_cl': lambda x: fp32_cl(x.contiguous(memory_format=torch.channels_last)),
+                     'fp32_compiled': fp32_comp, 'fp32_ort': fp32_ort.fn,
                      'int8_ort': big['onnxruntime'].fn, 'int8_torchao': big['torchao'].fn}
             thr = {b: {k: [] for k in paths} for b in (1, 32)}
             for k, fn in paths.items():                       # compile / first-call warm-up for both shapes
@@ -144,7 +170,7 @@ def quant_bench(models=('resnet18', 'mobilenet_v3_small', 'efficientnet_b0'), si
             out[f'{tag}.int8_best_backend'] = backend
             out[f'{tag}.int8_over_fp32_eager_b1'] = med[1][best8]/med[1]['fp32_eager']
             out[f'{tag}.int8_over_fp32_eager_b32'] = med[32][best8]/med[32]['fp32_eager']
-            best32 = max(('fp32_eager', 'fp32_compiled', 'fp32_ort'), key=lambda k: med[32][k])
+            best32 = max(('fp32_eager', 'fp32_eager_cl', 'fp32_compiled', 'fp32_ort'), key=lambda k: med[32][k])
             out[f'{tag}.fp32_best_path_b32'] = best32
             out[f'{tag}.int8_over_fp32_best_b32'] = med[32][best8]/med[32][best32]
             out[f'{tag}.int8_size_ratio'] = weights_bytes(fp32)/big[backend].nbytes

@@ -20,8 +20,8 @@ from .bench import file_bytes, weights_bytes, latency
 # %% auto #0
 __all__ = ['STATIC_BACKENDS', 'ORT_CONFIGS', 'filtered_c_stderr', 'Artifact', 'verify', 'OnnxModel', 'onnx_files', 'export_onnx',
            'calibration_batches', 'compact_qdq', 'pick_config', 'quantize_static', 'strip_dead_params',
-           'quantize_dynamic', 'torch_dynamic_int8', 'fp16_native', 'to_fp16', 'compiled', 'PteModel', 'export_mobile',
-           'prepare_qat', 'convert_qat']
+           'frozen_compile', 'quantize_dynamic', 'torch_dynamic_int8', 'fp16_native', 'to_fp16', 'compiled', 'PteModel',
+           'export_mobile', 'prepare_qat', 'convert_qat']
 
 # %% ../nbs/30_quantize.ipynb #746742ea
 class _DropMessages(logging.Filter):
@@ -214,9 +214,11 @@ def _ort_int8(pre, dest, calib, cfg:dict):
 def pick_config(tried:list,          # one dict per configuration: `config`, `top1_agreement`, `p50_ms`
                 min_top1:float,      # required agreement with FP32
                 tie:float=0.05,      # configurations within this fraction of the fastest count as equally fast
+                if_none_hold:str='raise', # none holds: 'raise', or 'most_faithful' (the caller flags it)
                ) -> str:
     "The fastest configuration whose agreement holds; among near-ties in speed, the most faithful."
     ok = [t for t in tried if t['top1_agreement'] >= min_top1]
+    if not ok and if_none_hold == 'most_faithful': return max(tried, key=lambda t: (t['top1_agreement'], -t['p50_ms']))['config']
     if not ok:
         seen = ', '.join(f"{t['config']} {t['top1_agreement']:.3f}" for t in tried)
         raise FabkdError(f"config='auto' found no ONNX Runtime configuration with top-1 agreement ≥ {min_top1} ({seen}); "
@@ -224,8 +226,8 @@ def pick_config(tried:list,          # one dict per configuration: `config`, `to
     fastest = min(t['p50_ms'] for t in ok)
     return max((t for t in ok if t['p50_ms'] <= fastest*(1 + tie)), key=lambda t: (t['top1_agreement'], -t['p50_ms']))['config']
 
-def _auto_ort(model, pre, tmp, calib, input_size, min_top1, threads) -> tuple:
-    "Quantize with every `ORT_CONFIGS` entry on most calibration batches, judge on the rest: `(chosen, its file, tried)`."
+def _auto_ort(model, pre, tmp, calib, input_size, min_top1, threads, if_none_hold='raise') -> tuple:
+    "Quantize with every `ORT_CONFIGS` entry on most calibration batches, judge on the rest: `(chosen, its file, tried, within bound)`."
     k = max(1, len(calib)//4); fit, judge = calib[:-k], calib[-k:]   # the judging batches never calibrate
     tried, paths = [], {}
     for name, cfg in ORT_CONFIGS.items():
@@ -234,8 +236,9 @@ def _auto_ort(model, pre, tmp, calib, input_size, min_top1, threads) -> tuple:
         fn = OnnxModel(paths[name], threads)
         tried.append(dict(config=name, top1_agreement=verify(model, fn, judge)['top1_agreement'],
                           p50_ms=latency(fn, input_size, batch=len(judge[0]), warmup=2, iters=6, threads=threads)['p50_ms']))
-    chosen = pick_config(tried, min_top1)
-    return chosen, paths[chosen], tried
+    chosen = pick_config(tried, min_top1, if_none_hold=if_none_hold)
+    within = next(t for t in tried if t['config'] == chosen)['top1_agreement'] >= min_top1
+    return chosen, paths[chosen], tried, within
 
 def quantize_static(model:nn.Module,       # FP32 model
                     calib:list,            # calibration batches (`calibration_batches`)
@@ -244,13 +247,15 @@ def quantize_static(model:nn.Module,       # FP32 model
                     input_size=(3, 64, 64),
                     verify_batches=None,   # held-out batches for the check
                     min_top1:float=0.9,    # required top-1 agreement with FP32
-                    compile:bool=True,     # torchao: torch.compile the converted model
+                    compile:bool=True,     # torchao: compile the converted model with frozen weights (`frozen_compile`)
                     threads:int=2,
                     config:str='per_channel', # ONNX Runtime: an `ORT_CONFIGS` name, or 'auto' (measure them all, keep the fastest that holds)
+                    if_none_hold:str='raise', # 'auto' with no configuration within `min_top1`: 'raise', or 'most_faithful' (ship it, flagged)
                    ) -> Artifact:
     "Static INT8 with calibration, on ONNX Runtime (QDQ, U8/S8, configurable) or torchao PT2E (x86 Inductor)."
     check_choice('backend', backend, STATIC_BACKENDS)
     check_choice('config', config, [*ORT_CONFIGS, 'auto'])
+    check_choice('if_none_hold', if_none_hold, ('raise', 'most_faithful'))
     if backend == 'torchao' and config != 'per_channel':
         raise FabkdError(f"config={config!r} is not valid for backend='torchao'; allowed: 'per_channel' (the x86 Inductor quantizer's recipe).")
     if not calib: raise FabkdError("calib=[] is not valid; allowed: a non-empty list of calibration batches.")
@@ -266,7 +271,9 @@ def quantize_static(model:nn.Module,       # FP32 model
             pre = Path(tmp)/'pre.onnx'
             quant_pre_process(str(fp32.paths[0]), str(pre))
             info = dict(backend=backend, config=config)
-            if config == 'auto': info['config'], int8, info['configs_tried'] = _auto_ort(model, pre, tmp, calib, input_size, min_top1, threads)
+            if config == 'auto':
+                info['config'], int8, info['configs_tried'], info['within_bound'] = _auto_ort(model, pre, tmp, calib, input_size, min_top1, threads, if_none_hold)
+                if not info['within_bound']: min_top1 = 0.0   # shipped as the best PTQ can do; the record says it missed
             else: int8 = Path(tmp)/'int8.onnx'; _ort_int8(pre, int8, calib, ORT_CONFIGS[config])
             info['compacted_bytes'] = compact_qdq(int8)
             art = Artifact('int8_static_ort', OnnxModel(int8, threads), [int8], info=info)
@@ -294,8 +301,7 @@ def quantize_static(model:nn.Module,       # FP32 model
     dest = out_dir/'int8_static_torchao.safetensors'
     from fabkd.core import save_weights
     save_weights(sd, dest)
-    runner = torch.compile(converted) if compile else converted
-    fn = lambda x: runner(x)
+    fn = frozen_compile(converted) if compile else converted
     art = Artifact('int8_static_torchao', fn, [dest], info=dict(backend=backend, compiled=compile, graph=converted))
     _checked(art, model, vb, None, min_top1)
     art.nbytes = file_bytes(dest)
@@ -305,6 +311,18 @@ def strip_dead_params(gm) -> dict:
     "The tensors a converted PT2E graph actually reads (convert_pt2e leaves the FP32 originals behind)."
     used = {n.target for n in gm.graph.nodes if n.op == 'get_attr'}
     return {k: v for k, v in gm.state_dict().items() if k in used}
+
+# %% ../nbs/30_quantize.ipynb #9487a7eb
+def frozen_compile(model:nn.Module, dynamic=None):
+    "`torch.compile` for inference with Inductor freezing: constant weights, so oneDNN gets pre-packed (INT8: qconv) kernels."
+    import torch._inductor.config as inductor_config
+    compiled_model = torch.compile(model, dynamic=dynamic)
+    def run(x):
+        with inductor_config.patch(freezing=True), torch.no_grad(), warnings.catch_warnings():
+            # Inductor's INT8 lowering warns about its own `torch.tensor(tensor)` call while compiling: not the model's concern
+            warnings.filterwarnings('ignore', message='To copy construct from a tensor')
+            return compiled_model(x)
+    return run
 
 # %% ../nbs/30_quantize.ipynb #74dc333c
 def quantize_dynamic(model:nn.Module, out_dir, input_size=(3, 64, 64), ops:str='linear', verify_batches=None,
@@ -355,13 +373,10 @@ def to_fp16(model:nn.Module, out_dir=None) -> Artifact:
 
 # %% ../nbs/30_quantize.ipynb #b01f6f4d
 def compiled(model:nn.Module, verify_batches, max_abs:float=1e-3) -> Artifact:
-    "`torch.compile`d copy of the model (Inductor, dynamic batch), verified against eager."
+    "`torch.compile`d copy of the model (Inductor, frozen weights, dynamic batch), verified against eager."
     m = copy.deepcopy(model).eval()
-    # one graph for every batch size and one grad mode: each recompile costs tens of seconds on 2 cores
-    c = torch.compile(m, dynamic=True)
-    def fn(x):
-        with torch.inference_mode(): return c(x)
-    return _checked(Artifact('compiled', fn, info=dict(backend='inductor')), m, verify_batches, max_abs, 1.0)
+    # one graph for every batch size: each recompile costs tens of seconds on 2 cores
+    return _checked(Artifact('compiled', frozen_compile(m, dynamic=True), info=dict(backend='inductor', freezing=True)), m, verify_batches, max_abs, 1.0)
 
 # %% ../nbs/30_quantize.ipynb #d2a7f1de
 class PteModel:
@@ -426,8 +441,7 @@ def convert_qat(prepared, out_dir, verify_batches, min_top1:float=0.9, compile:b
     with warnings.catch_warnings():
         warnings.simplefilter('ignore'); converted = convert_pt2e(prepared)
     dest = save_weights(strip_dead_params(converted), Path(out_dir)/'int8_qat_torchao.safetensors')
-    runner = torch.compile(converted) if compile else converted
-    art = Artifact('int8_qat_torchao', lambda x: runner(x), [dest], info=dict(backend='torchao', compiled=compile))
+    art = Artifact('int8_qat_torchao', frozen_compile(converted) if compile else converted, [dest], info=dict(backend='torchao', compiled=compile))
     _checked(art, reference, verify_batches, None, min_top1)
     art.nbytes = file_bytes(dest)
     return art
