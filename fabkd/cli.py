@@ -6,7 +6,7 @@ Docs: https://fabkd.github.io/fabkd/cli.html.md"""
 
 # %% ../nbs/70_cli.ipynb #0d8574c6
 from __future__ import annotations
-import argparse, sys
+import argparse, json, sys
 import pandas as pd
 from .core import FabkdError, check_choice
 
@@ -31,6 +31,15 @@ def main(argv=None):
     r.add_argument('-p', nargs=2, action='append', default=[], metavar=('KEY', 'VALUE'), help='parameter override')
     r.add_argument('--out-root', default=None, help='parent of the run folders (default reports/_runs)')
     r.add_argument('--resume', default=None, metavar='RUN_ID', help='continue a killed run from its last finished training')
+    sw = ssub.add_parser('sweep', help='run every combination of comma-separated parameter values as study runs')
+    sw.add_argument('name', help='study name')
+    sw.add_argument('--preset', default='cpu', help='smoke | cpu (default) | full')
+    sw.add_argument('-p', nargs=2, action='append', default=[], metavar=('KEY', 'VALUES'), help='V1,V2,... is swept; one value is fixed')
+    sw.add_argument('--jobs', type=int, default=1, help='local processes (threads per run: cores / jobs)')
+    sw.add_argument('--scheduler', default=None, help='a Dask scheduler address (tcp://host:8786) instead of local jobs')
+    sw.add_argument('--id', default=None, help='sweep id: an existing one is continued (finished runs kept, killed ones resumed)')
+    sw.add_argument('--root', default=None, help='parent of the sweep folders (default reports/_sweeps)')
+    sw.add_argument('--metric', default=None, help='metric of the heat-map (default: the first accuracy)')
     ru = sub.add_parser('runs', help='list the runs, or compare two of them')
     rsub = ru.add_subparsers(dest='runs_cmd', required=True)
     rl = rsub.add_parser('list', help='every run folder: status, preset, data, commit, wall time')
@@ -61,6 +70,13 @@ def main(argv=None):
             if args.study_cmd == 'list':
                 for s in STUDIES.values(): print(f"{s.name:<22} seed {s.seed_doc}  presets: {', '.join(s.presets)}  {s.title}")
                 return 0
+            if args.study_cmd == 'sweep':
+                from fabkd.sweeps import run_sweep, parse_grid
+                grid, fixed = parse_grid(args.p)
+                d = run_sweep(args.name, args.preset, grid, fixed, sweep_id=args.id, jobs=args.jobs, scheduler=args.scheduler, root=args.root, metric=args.metric)
+                print(f"sweep folder: {d} (sweep.csv, summary.csv)")
+                man = json.loads((d/'manifest.json').read_text())
+                return 0 if all(c['status'] == 'finished' for c in man['combinations']) else 1   # failures are listed above
             if args.all == bool(args.name):
                 raise FabkdError(f"give a study name or --all; allowed names: {', '.join(STUDIES)}.")
             names = list(STUDIES) if args.all else [args.name]

@@ -19,9 +19,9 @@ from .bench import file_bytes, weights_bytes, latency
 
 # %% auto #0
 __all__ = ['STATIC_BACKENDS', 'ORT_CONFIGS', 'filtered_c_stderr', 'Artifact', 'verify', 'OnnxModel', 'onnx_files', 'export_onnx',
-           'calibration_batches', 'compact_qdq', 'pick_config', 'quantize_static', 'strip_dead_params',
-           'frozen_compile', 'quantize_dynamic', 'torch_dynamic_int8', 'fp16_native', 'to_fp16', 'compiled', 'PteModel',
-           'export_mobile', 'prepare_qat', 'convert_qat']
+           'calibration_batches', 'uniform_batches', 'compact_qdq', 'sensitive_nodes', 'pick_config', 'quantize_static',
+           'strip_dead_params', 'frozen_compile', 'quantize_dynamic', 'torch_dynamic_int8', 'fp16_native', 'to_fp16',
+           'compiled', 'PteModel', 'export_mobile', 'prepare_qat', 'convert_qat']
 
 # %% ../nbs/30_quantize.ipynb #746742ea
 class _DropMessages(logging.Filter):
@@ -159,8 +159,15 @@ def calibration_batches(splits,            # `Splits` (calibration comes from `s
 # %% ../nbs/30_quantize.ipynb #9124cca6
 STATIC_BACKENDS = ('onnxruntime', 'torchao')
 
+def uniform_batches(batches:list) -> list:
+    "The same images in batches of one size (the largest divisor of their count not above the largest batch)."
+    x = torch.cat(list(batches)); n, most = len(x), max(len(b) for b in batches)
+    return list(torch.split(x, max(d for d in range(1, most + 1) if n % d == 0)))
+
 def _ort_reader(batches):
     from onnxruntime.quantization import CalibrationDataReader
+    # ORT's histogram calibrators (Percentile, Entropy) stack each tensor's values over batches: a short last batch breaks them
+    batches = uniform_batches(batches)
     class _Reader(CalibrationDataReader):
         def __init__(self): self.it = iter(batches)
         def get_next(self):
@@ -175,6 +182,7 @@ ORT_CONFIGS = {   # name → ONNX Runtime settings; always U8 activations × S8 
     'per_channel_entropy':      dict(per_channel=True,  method='Entropy'),
     'per_channel_reduce_range': dict(per_channel=True,  method='MinMax', reduce_range=True),
     'conv_only':                dict(per_channel=True,  method='MinMax', op_types=['Conv', 'Gemm', 'MatMul']),  # SE products, hard-swish, adds stay FP32
+    'per_channel_skip_sensitive': dict(per_channel=True, method='MinMax', skip_sensitive=4),  # the 4 tensors qdq_loss_debug finds noisiest stay FP32
 }
 
 def compact_qdq(path) -> int:
@@ -200,15 +208,38 @@ def compact_qdq(path) -> int:
     with atomic_path(path) as tmp: onnx.save(m, str(tmp))
     return before - path.stat().st_size
 
+def sensitive_nodes(pre, qdq, batches, k:int) -> list:
+    "Nodes around the `k` tensors that lose most when quantized (lowest pre/post-QDQ SQNR, ONNX Runtime's qdq_loss_debug): producer and consumers."
+    import onnx
+    from onnxruntime.quantization import qdq_loss_debug as dbg
+    with tempfile.TemporaryDirectory(prefix=TMP_PREFIX) as t:
+        acts = {}
+        for kind, src in (('float', pre), ('qdq', qdq)):
+            aug = Path(t)/f'{kind}.onnx'
+            dbg.modify_model_output_intermediate_tensors(str(src), str(aug))
+            acts[kind] = dbg.collect_activations(str(aug), _ort_reader(batches))
+    err = dbg.compute_activation_error(dbg.create_activation_matching(acts['qdq'], acts['float']))
+    g = onnx.load(str(pre)).graph
+    touching = {}
+    for n in g.node:
+        for name in [*n.input, *n.output]: touching.setdefault(name, []).append(n.name)
+    worst = sorted((e['qdq_err'], name) for name, e in err.items() if name in touching)[:k]
+    return sorted({node for _, name in worst for node in touching[name]})
+
 def _ort_int8(pre, dest, calib, cfg:dict):
     "ONNX Runtime's static QDQ quantization of the pre-processed model `pre` with one `ORT_CONFIGS` entry."
     from onnxruntime.quantization import quantize_static as ort_qs, QuantFormat, QuantType, CalibrationMethod
+    skip = []
+    if cfg.get('skip_sensitive'):   # two passes: quantize everything, find the noisiest tensors, quantize again without them
+        first = Path(dest).with_name(Path(dest).stem + '_all.onnx')
+        _ort_int8(pre, first, calib, {**cfg, 'skip_sensitive': 0})
+        skip = sensitive_nodes(pre, first, calib[:2], cfg['skip_sensitive']); first.unlink()
     # ORT's histogram calibrators print progress lines ("Number of tensors : …") with print(): dropped here
     with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
         warnings.simplefilter('ignore')
         ort_qs(str(pre), str(dest), _ort_reader(calib), quant_format=QuantFormat.QDQ, per_channel=cfg['per_channel'],
                reduce_range=cfg.get('reduce_range', False), op_types_to_quantize=cfg.get('op_types'),
-               calibrate_method=getattr(CalibrationMethod, cfg['method']),
+               calibrate_method=getattr(CalibrationMethod, cfg['method']), nodes_to_exclude=skip,
                activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
 
 def pick_config(tried:list,          # one dict per configuration: `config`, `top1_agreement`, `p50_ms`

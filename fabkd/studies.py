@@ -14,8 +14,9 @@ from .core import FabkdError, check_choice, check_range, project_root, atomic_wr
 from .data import DATASETS
 
 # %% auto #0
-__all__ = ['COMMON_PARAMS', 'STUDIES', 'Param', 'Study', 'validate', 'get_study', 'teacher_for', 'build_teacher', 'StudyFailed',
-           'runs_root', 'new_run_dir', 'resume_dir', 'run_study', 'progress_line', 'list_runs', 'find_run', 'diff_runs']
+__all__ = ['COMMON_PARAMS', 'STUDIES', 'Param', 'Study', 'validate', 'get_study', 'register_study', 'load_study_plugins',
+           'teacher_for', 'build_teacher', 'StudyFailed', 'runs_root', 'new_run_dir', 'resume_dir', 'run_study',
+           'progress_line', 'list_runs', 'find_run', 'diff_runs']
 
 # %% ../nbs/60_studies.ipynb #185d5573
 @dataclass
@@ -263,6 +264,24 @@ _PAGES = {
                                                               'latency_change_pct', 'top1_change_pts'])), ('techniques', 'technique', 'size_mb')),
 }
 for _n, (_h, _c) in _PAGES.items(): STUDIES[_n].headline, STUDIES[_n].compression = _h, _c
+
+# %% ../nbs/60_studies.ipynb #47cb8b50
+def register_study(study:Study) -> Study:
+    "Add a study to the registry (a name already taken is an error)."
+    if study.name in STUDIES: raise FabkdError(f"study name {study.name!r} is already registered; allowed: a new name.")
+    STUDIES[study.name] = study
+    return study
+
+def load_study_plugins(paths:str|None=None) -> list:
+    "Run the Python files listed in `paths` (default `$FABKD_STUDIES`, separated by `os.pathsep`); returns the names they registered."
+    import runpy
+    before = set(STUDIES)
+    for f in filter(None, (paths if paths is not None else os.environ.get('FABKD_STUDIES', '')).split(os.pathsep)):
+        if not Path(f).is_file(): raise FabkdError(f"FABKD_STUDIES entry {f!r} is not valid; allowed: an existing Python file that registers studies.")
+        runpy.run_path(f)
+    return sorted(set(STUDIES) - before)
+
+load_study_plugins()
 
 # %% ../nbs/60_studies.ipynb #c793ce4e
 def _weights_file(name, v):

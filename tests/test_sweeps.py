@@ -1,0 +1,74 @@
+"""Sweeps on a Dask LocalCluster: the same numbers as a serial sweep, and a worker killed mid-run changes nothing
+but the time (Dask reschedules the task; the combination resumes the run folder the dead worker left)."""
+import json, os, threading, time
+from pathlib import Path
+import pandas as pd
+import pytest
+
+pytest.importorskip('dask.distributed')
+
+@pytest.fixture(scope='module')
+def toy(tmp_path_factory):
+    from fabkd.sweeps import example_study
+    from fabkd.studies import load_study_plugins
+    plugin = example_study(tmp_path_factory.mktemp('toy'))
+    os.environ['FABKD_STUDIES'] = str(plugin)     # before the cluster starts: its worker processes inherit it
+    load_study_plugins()
+    return plugin
+
+@pytest.fixture()
+def cluster(toy):
+    from dask.distributed import LocalCluster, Client
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as lc, Client(lc) as client:
+        yield client
+
+def _metrics(d):
+    t = pd.read_csv(Path(d)/'sweep.csv')
+    return t[['combination', 'x', 'seed', 'status', 'accuracy']].sort_values('combination').reset_index(drop=True)
+
+def test_local_cluster_equals_serial(tmp_path, cluster):
+    from fabkd.sweeps import run_sweep
+    grid = {'x': ['0.2', '0.7']}
+    serial = run_sweep('toy', 'smoke', grid, sweep_id='serial', root=tmp_path, log=lambda m: None)
+    dask = run_sweep('toy', 'smoke', grid, sweep_id='dask', root=tmp_path, scheduler=cluster, log=lambda m: None)
+    pd.testing.assert_frame_equal(_metrics(serial), _metrics(dask))
+    assert list(_metrics(dask).status) == ['finished', 'finished']
+    assert len(pd.read_csv(dask/'summary.csv')) == 2
+    assert json.loads((dask/'manifest.json').read_text())['executor'] == 'dask'
+
+def test_killed_worker_sweep_completes(tmp_path, cluster):
+    import psutil, signal
+    from fabkd.sweeps import run_sweep
+    grid, fixed = {'x': ['0.2', '0.7']}, {'pause_s': '6'}
+    done = {}
+    th = threading.Thread(target=lambda: done.setdefault('d', run_sweep('toy', 'smoke', grid, fixed, sweep_id='killed', root=tmp_path,
+                                                                          scheduler=cluster, log=lambda m: None)))
+    th.start()
+    # wait until a combination's run has started (its params.json exists), then kill one worker and its kernel
+    t0 = time.time()
+    while not list((tmp_path/'killed').glob('runs/*/toy/*/params.json')):
+        assert time.time() - t0 < 120, 'no run started'
+        time.sleep(0.2)
+    time.sleep(2)
+    pid = next(iter(cluster.run(os.getpid).values()))
+    victim = psutil.Process(pid)
+    for p in victim.children(recursive=True) + [victim]: p.send_signal(signal.SIGKILL)
+    th.join(300)
+    assert not th.is_alive(), 'the sweep did not finish'
+    d = done['d']
+    got = _metrics(d)
+    assert list(got.status) == ['finished', 'finished']
+    serial = run_sweep('toy', 'smoke', grid, fixed, sweep_id='reference', root=tmp_path, log=lambda m: None)
+    pd.testing.assert_frame_equal(got, _metrics(serial))
+    # every combination has exactly one run folder, finished, and no temporary file is left anywhere
+    for c in json.loads((d/'manifest.json').read_text())['combinations']:
+        runs = list((d/'runs'/c['key']/'toy').iterdir())
+        assert len(runs) == 1 and (runs[0]/'executed.ipynb').is_file()
+    assert not [p for p in d.rglob('*') if p.name.endswith(('.part', '.tmp')) or p.name.startswith('.tmp-')]
+
+def test_unreachable_scheduler_runs_nothing(tmp_path, toy):
+    from fabkd.sweeps import run_sweep
+    from fabkd.core import FabkdError
+    with pytest.raises(FabkdError, match=r"scheduler='tcp://127.0.0.1:9' is not reachable"):
+        run_sweep('toy', 'smoke', {'x': ['0.2', '0.7']}, scheduler='tcp://127.0.0.1:9', root=tmp_path, log=lambda m: None)
+    assert list(tmp_path.iterdir()) == []
