@@ -31,6 +31,8 @@ def main(argv=None):
     r.add_argument('-p', nargs=2, action='append', default=[], metavar=('KEY', 'VALUE'), help='parameter override')
     r.add_argument('--out-root', default=None, help='parent of the run folders (default reports/_runs)')
     r.add_argument('--resume', default=None, metavar='RUN_ID', help='continue a killed run from its last finished training')
+    r.add_argument('--jobs', type=int, default=1, help='with --all: studies in N local processes (threads per run: cores / N)')
+    r.add_argument('--scheduler', default=None, help='with --all: run the studies on a Dask cluster (tcp://host:8786)')
     sw = ssub.add_parser('sweep', help='run every combination of comma-separated parameter values as study runs')
     sw.add_argument('name', help='study name')
     sw.add_argument('--preset', default='cpu', help='smoke | cpu (default) | full')
@@ -88,6 +90,10 @@ def main(argv=None):
                 return 0
             preset = args.preset or 'cpu'
             for n in names: validate(get_study(n), preset, overrides)   # every study checked before any runs
+            if args.jobs != 1 or args.scheduler:
+                from fabkd.sweeps import run_all_studies
+                res = run_all_studies(names, preset, overrides, jobs=args.jobs, scheduler=args.scheduler, out_root=args.out_root)
+                return 0 if all(r['status'] == 'finished' for r in res.values()) else 1
             for n in names: run_study(n, preset, overrides, out_root=args.out_root)
         elif args.cmd == 'runs':
             from fabkd.studies import list_runs, diff_runs

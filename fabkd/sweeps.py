@@ -14,7 +14,7 @@ from .studies import get_study, validate, run_study, StudyFailed
 
 # %% auto #0
 __all__ = ['parse_grid', 'expand_grid', 'run_combination', 'sweeps_root', 'sweep_table', 'sweep_summary', 'run_sweep',
-           'example_study']
+           'example_study', 'run_new', 'run_all_studies']
 
 # %% ../nbs/65_sweeps.ipynb #3021dbfb
 def parse_grid(pairs) -> tuple:
@@ -76,13 +76,14 @@ def _connect(scheduler, timeout:float=10):
     except (OSError, TimeoutError, ValueError) as e:
         raise FabkdError(f"scheduler={scheduler!r} is not reachable ({type(e).__name__}); allowed: the address of a running Dask scheduler, e.g. tcp://host:8786.") from None
 
-def _execute(tasks:list, jobs:int, client, log) -> dict:
-    "Run `(key, kwargs)` tasks with the chosen executor; returns key → result (failures included, never raised)."
+def _execute(tasks:list, jobs:int, client, log, fn=None) -> dict:
+    "Run `(key, kwargs)` tasks of `fn` (default `run_combination`) with the chosen executor; returns key → result (failures included, never raised)."
+    fn = fn or run_combination
     out = {}
     def done(key, res): out[key] = res; log(f"  {key}: {res['status']} ({res['how']}, {res['seconds']:.0f} s)")
     if client is not None:
         from dask.distributed import as_completed
-        futs = {client.submit(run_combination, pure=False, key=f"fabkd-{k}-{secrets.token_hex(3)}", **kw): k for k, kw in tasks}
+        futs = {client.submit(fn, pure=False, key=f"fabkd-{k}-{secrets.token_hex(3)}", **kw): k for k, kw in tasks}
         for f in as_completed(futs):
             try: res = f.result()
             except Exception as e: res = dict(status='failed', run=None, how='lost', error=f"{type(e).__name__}: {e}", seconds=0.0)
@@ -90,13 +91,13 @@ def _execute(tasks:list, jobs:int, client, log) -> dict:
     elif jobs > 1:
         import concurrent.futures as cf, multiprocessing as mp
         with cf.ProcessPoolExecutor(jobs, mp_context=mp.get_context('spawn')) as ex:
-            futs = {ex.submit(run_combination, **kw): k for k, kw in tasks}
+            futs = {ex.submit(fn, **kw): k for k, kw in tasks}
             for f in cf.as_completed(futs):
                 try: res = f.result()
                 except Exception as e: res = dict(status='failed', run=None, how='lost', error=f"{type(e).__name__}: {e}", seconds=0.0)
                 done(futs[f], res)
     else:
-        for k, kw in tasks: done(k, run_combination(**kw))
+        for k, kw in tasks: done(k, fn(**kw))
     return out
 
 # %% ../nbs/65_sweeps.ipynb #1965f505
@@ -200,3 +201,24 @@ def example_study(folder, name:str='toy') -> Path:
         "        params={'x': Param(float, _rng(-10, 10), 'input'), 'pause_s': Param(float, _rng(0, 600), 'seconds to wait')},\n"
         "        presets={'smoke': dict(data='digits', data_root=None, size=32, n_per_class=2, seed=0, threads=1, bs=8, x=0.5, pause_s=0.0)}))\n")
     return plugin
+
+# %% ../nbs/65_sweeps.ipynb #5a56e213
+def run_new(name:str, preset:str, overrides:dict, out_root=None, threads:int|None=None) -> dict:
+    "A fresh study run (the task `run_all_studies` hands to an executor)."
+    if threads is not None: os.environ['OMP_NUM_THREADS'] = str(threads)
+    t0 = time.perf_counter()
+    try: run = run_study(name, preset, overrides, out_root=out_root, progress=False, log=lambda *a: None)
+    except StudyFailed as e: return dict(status='failed', run=None, how='failed', error=str(e), seconds=time.perf_counter() - t0)
+    return dict(status='finished', run=str(run), how='new', seconds=time.perf_counter() - t0)
+
+def run_all_studies(names:list, preset:str='cpu', overrides:dict|None=None, jobs:int=1, scheduler=None, out_root=None, log=print) -> dict:
+    "Run several studies as fresh runs on local jobs or a Dask cluster; returns name → result."
+    check_range('jobs', jobs, 1, 64, integer=True)
+    if scheduler is not None and jobs != 1: raise FabkdError(f"jobs={jobs} with a scheduler is not valid; allowed: jobs=1 (the cluster decides) or no scheduler.")
+    for n in names: validate(get_study(n), preset, overrides)      # all checked before any runs
+    client = _connect(scheduler) if scheduler is not None else None
+    threads = max(1, (os.cpu_count() or 1)//jobs) if jobs > 1 and 'threads' not in (overrides or {}) else None
+    if threads: log(f"{jobs} local jobs: {threads} torch thread(s) per run ({os.cpu_count()} cores)")
+    ov = {**(overrides or {}), **({'threads': threads} if threads else {})}
+    tasks = [(n, dict(name=n, preset=preset, overrides=ov, out_root=str(out_root) if out_root else None, threads=threads)) for n in names]
+    return _execute(tasks, jobs, client, log, fn=run_new)
