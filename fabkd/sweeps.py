@@ -76,9 +76,11 @@ def _connect(scheduler, timeout:float=10):
     except (OSError, TimeoutError, ValueError) as e:
         raise FabkdError(f"scheduler={scheduler!r} is not reachable ({type(e).__name__}); allowed: the address of a running Dask scheduler, e.g. tcp://host:8786.") from None
 
-def _execute(tasks:list, jobs:int, client, log, fn=None) -> dict:
-    "Run `(key, kwargs)` tasks of `fn` (default `run_combination`) with the chosen executor; returns key → result (failures included, never raised)."
-    fn = fn or run_combination
+def _execute(tasks:list, jobs:int, client, log, task:str='run_combination') -> dict:
+    "Run `(key, kwargs)` calls of the function `task` of `fabkd.sweeps` with the chosen executor; returns key → result (failures included, never raised)."
+    import importlib
+    # by name from the installed module: spawned processes and Dask workers import it there (a notebook's own copy cannot be pickled by reference)
+    fn = getattr(importlib.import_module('fabkd.sweeps'), task)
     out = {}
     def done(key, res): out[key] = res; log(f"  {key}: {res['status']} ({res['how']}, {res['seconds']:.0f} s)")
     if client is not None:
@@ -221,4 +223,4 @@ def run_all_studies(names:list, preset:str='cpu', overrides:dict|None=None, jobs
     if threads: log(f"{jobs} local jobs: {threads} torch thread(s) per run ({os.cpu_count()} cores)")
     ov = {**(overrides or {}), **({'threads': threads} if threads else {})}
     tasks = [(n, dict(name=n, preset=preset, overrides=ov, out_root=str(out_root) if out_root else None, threads=threads)) for n in names]
-    return _execute(tasks, jobs, client, log, fn=run_new)
+    return _execute(tasks, jobs, client, log, task='run_new')
