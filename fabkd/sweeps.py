@@ -189,10 +189,13 @@ def example_study(folder, name:str='toy') -> Path:
     from nbformat.v4 import new_notebook, new_code_cell
     folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
     nb = new_notebook(cells=[
-        new_code_cell("preset = 'smoke'\nx = 0.5\nseed = 0\npause_s = 0.0\nrun_dir = None", metadata={'tags': ['parameters']}),
-        new_code_cell("import math, time\nfrom pathlib import Path\nfrom fabkd.report import Report\n"
-                      f"rep = Report(Path(run_dir), {name!r}, preset, dict(x=x, seed=seed, pause_s=pause_s), checkpoints=False)\n"
-                      "time.sleep(pause_s)\nrep.metric('accuracy', round(0.5 + 0.4*math.sin(x) + 0.01*seed, 6))\nrep.save(seeds=[seed])")])
+        new_code_cell("preset = 'smoke'\nx = 0.5\nseed = 0\npause_s = 0.0\nwork = 0\nthreads = 1\nrun_dir = None", metadata={'tags': ['parameters']}),
+        new_code_cell("import math, time, torch\nfrom pathlib import Path\nfrom fabkd.report import Report\n"
+                      f"rep = Report(Path(run_dir), {name!r}, preset, dict(x=x, seed=seed, pause_s=pause_s, work=work, threads=threads), checkpoints=False)\n"
+                      "time.sleep(pause_s)\ntorch.set_num_threads(threads)\na = torch.randn(512, 512)\n"
+                      "t0 = time.perf_counter()\nfor _ in range(work): a = torch.tanh(a @ a)   # `work` 512×512 products: compute, on `threads` threads\n"
+                      "rep.metric('work_seconds', time.perf_counter() - t0)\n"
+                      "rep.metric('accuracy', round(0.5 + 0.4*math.sin(x) + 0.01*seed, 6))\nrep.save(seeds=[seed])")])
     nb.metadata['kernelspec'] = dict(name='python3', display_name='Python 3', language='python')
     nbformat.write(nb, folder/f'{name}.ipynb')
     plugin = folder/f'{name}_study.py'
@@ -200,8 +203,9 @@ def example_study(folder, name:str='toy') -> Path:
         "from fabkd.studies import Study, Param, register_study, STUDIES, _rng\n"
         f"if {name!r} not in STUDIES:\n"
         f"    register_study(Study({name!r}, '-', 'a minimal study (sweep examples and tests)', {str(folder/f'{name}.ipynb')!r},\n"
-        "        params={'x': Param(float, _rng(-10, 10), 'input'), 'pause_s': Param(float, _rng(0, 600), 'seconds to wait')},\n"
-        "        presets={'smoke': dict(data='digits', data_root=None, size=32, n_per_class=2, seed=0, threads=1, bs=8, x=0.5, pause_s=0.0)}))\n")
+        "        params={'x': Param(float, _rng(-10, 10), 'input'), 'pause_s': Param(float, _rng(0, 600), 'seconds to wait'),\n"
+        "                'work': Param(int, _rng(0, 10**6, integer=True), 'matrix products to compute')},\n"
+        "        presets={'smoke': dict(data='digits', data_root=None, size=32, n_per_class=2, seed=0, threads=1, bs=8, x=0.5, pause_s=0.0, work=0)}))\n")
     return plugin
 
 # %% ../nbs/65_sweeps.ipynb #5a56e213
