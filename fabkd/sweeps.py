@@ -10,11 +10,11 @@ import itertools, json, os, re, secrets, time
 from pathlib import Path
 import pandas as pd
 from .core import FabkdError, check_range, project_root, atomic_write_json
-from .studies import get_study, validate, run_study, StudyFailed
+from .studies import get_study, validate, run_study, runs_root, StudyFailed
 
 # %% auto #0
 __all__ = ['parse_grid', 'expand_grid', 'run_combination', 'sweeps_root', 'sweep_table', 'sweep_summary', 'run_sweep',
-           'example_study', 'run_new', 'run_all_studies']
+           'example_study', 'run_all_studies']
 
 # %% ../nbs/65_sweeps.ipynb #3021dbfb
 def parse_grid(pairs) -> tuple:
@@ -34,7 +34,7 @@ def expand_grid(name:str,               # registered study
                ) -> list:
     "Every combination of the swept values, validated as a study run's parameters: `[{key, swept, overrides}]`."
     study = get_study(name); spec = study.all_params()
-    if not grid: raise FabkdError("grid={} is not valid; allowed: at least one swept parameter with two or more values (e.g. -p alpha 0.1,0.5).")
+    if not grid: raise FabkdError("grid={} is not valid; allowed: at least one swept parameter with its values (e.g. -p alpha 0.1,0.5).")
     for k, vs in grid.items():
         if k not in spec: raise FabkdError(f"swept parameter {k!r} is not valid for study {name!r}; allowed: {', '.join(sorted(spec))}.")
         if spec[k].type is list: raise FabkdError(f"swept parameter {k!r} is a list; allowed: a scalar parameter (sweep 'seed', not 'seeds').")
@@ -47,11 +47,13 @@ def expand_grid(name:str,               # registered study
     return combos
 
 # %% ../nbs/65_sweeps.ipynb #d5ed76f6
-def run_combination(name:str, preset:str, overrides:dict, out_root, threads:int|None=None) -> dict:
+def run_combination(name:str, preset:str, overrides:dict, out_root=None, threads:int|None=None,
+                    reuse:bool=True, # False: always a fresh run (`run --all`), never an earlier one
+                   ) -> dict:
     "Run one sweep combination as a study run under `out_root`: keep it if finished, resume it if killed, else start it."
-    out_root = Path(out_root); folder = out_root/name
+    folder = runs_root(out_root)/name
     if threads is not None: os.environ['OMP_NUM_THREADS'] = str(threads)
-    runs = sorted(d for d in folder.iterdir() if (d/'params.json').is_file()) if folder.is_dir() else []
+    runs = sorted(d for d in folder.iterdir() if (d/'params.json').is_file()) if reuse and folder.is_dir() else []
     done = [d for d in runs if (d/'executed.ipynb').is_file()]
     t0 = time.perf_counter()
     if done: return dict(status='finished', run=str(done[-1]), how='kept', seconds=0.0)
@@ -76,11 +78,10 @@ def _connect(scheduler, timeout:float=10):
     except (OSError, TimeoutError, ValueError) as e:
         raise FabkdError(f"scheduler={scheduler!r} is not reachable ({type(e).__name__}); allowed: the address of a running Dask scheduler, e.g. tcp://host:8786.") from None
 
-def _execute(tasks:list, jobs:int, client, log, task:str='run_combination') -> dict:
-    "Run `(key, kwargs)` calls of the function `task` of `fabkd.sweeps` with the chosen executor; returns key → result (failures included, never raised)."
-    import importlib
-    # by name from the installed module: spawned processes and Dask workers import it there (a notebook's own copy cannot be pickled by reference)
-    fn = getattr(importlib.import_module('fabkd.sweeps'), task)
+def _execute(tasks:list, jobs:int, client, log) -> dict:
+    "Run `(key, kwargs)` calls of `run_combination` with the chosen executor; returns key → result (failures included, never raised)."
+    # the installed module's function: spawned processes and Dask workers import it there (a notebook's own copy cannot be pickled by reference)
+    from fabkd.sweeps import run_combination as fn
     out = {}
     def done(key, res): out[key] = res; log(f"  {key}: {res['status']} ({res['how']}, {res['seconds']:.0f} s)")
     if client is not None:
@@ -209,14 +210,6 @@ def example_study(folder, name:str='toy') -> Path:
     return plugin
 
 # %% ../nbs/65_sweeps.ipynb #5a56e213
-def run_new(name:str, preset:str, overrides:dict, out_root=None, threads:int|None=None) -> dict:
-    "A fresh study run (the task `run_all_studies` hands to an executor)."
-    if threads is not None: os.environ['OMP_NUM_THREADS'] = str(threads)
-    t0 = time.perf_counter()
-    try: run = run_study(name, preset, overrides, out_root=out_root, progress=False, log=lambda *a: None)
-    except StudyFailed as e: return dict(status='failed', run=None, how='failed', error=str(e), seconds=time.perf_counter() - t0)
-    return dict(status='finished', run=str(run), how='new', seconds=time.perf_counter() - t0)
-
 def run_all_studies(names:list, preset:str='cpu', overrides:dict|None=None, jobs:int=1, scheduler=None, out_root=None, log=print) -> dict:
     "Run several studies as fresh runs on local jobs or a Dask cluster; returns name → result."
     check_range('jobs', jobs, 1, 64, integer=True)
@@ -226,5 +219,5 @@ def run_all_studies(names:list, preset:str='cpu', overrides:dict|None=None, jobs
     threads = max(1, (os.cpu_count() or 1)//jobs) if jobs > 1 and 'threads' not in (overrides or {}) else None
     if threads: log(f"{jobs} local jobs: {threads} torch thread(s) per run ({os.cpu_count()} cores)")
     ov = {**(overrides or {}), **({'threads': threads} if threads else {})}
-    tasks = [(n, dict(name=n, preset=preset, overrides=ov, out_root=str(out_root) if out_root else None, threads=threads)) for n in names]
-    return _execute(tasks, jobs, client, log, task='run_new')
+    tasks = [(n, dict(name=n, preset=preset, overrides=ov, out_root=str(out_root) if out_root else None, threads=threads, reuse=False)) for n in names]
+    return _execute(tasks, jobs, client, log)
