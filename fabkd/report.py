@@ -76,8 +76,9 @@ class Report:
     def __init__(self, run_dir, study:str, preset:str, parameters:dict, checkpoints:bool=True):
         self.run_dir = Path(run_dir); self.run_dir.mkdir(parents=True, exist_ok=True)
         if checkpoints:   # every finished training becomes a checkpoint, so `--resume` can continue a killed run
-            from fabkd.train import use_checkpoints
+            from fabkd.train import use_checkpoints, use_processes
             use_checkpoints(self.run_dir/'checkpoints')
+            use_processes(parameters.get('nproc', 1))   # a study's `nproc`: every training of the run in that many DDP processes
             progress_to(self.run_dir/'progress.jsonl')   # ... and streams what it is doing to the terminal that started it
         self.data = dict(study=study, run_id=self.run_dir.name, preset=preset, parameters=dict(parameters), metrics={},
                          tables={}, claims=[], figures=[], wall_seconds=0.0, provenance={})
@@ -139,8 +140,8 @@ class Report:
         if seeds is not None: self.data['seeds'] = list(seeds)
         self.data['provenance'] = provenance()
         validate_results(self.data)
-        from fabkd.train import use_checkpoints
-        use_checkpoints(None)
+        from fabkd.train import use_checkpoints, use_processes
+        use_checkpoints(None); use_processes(1)
         out = atomic_write_json(self.run_dir/'results.json', self.data)
         progress('recorded', what='results.json'); progress_to(None)
         return out

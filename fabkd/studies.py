@@ -39,6 +39,7 @@ COMMON_PARAMS = {
     'seed': Param(int, _rng(0, 2**32 - 1, integer=True), 'base seed'),
     'threads': Param(int, _rng(1, 64, integer=True), 'torch threads'),
     'bs': Param(int, _rng(1, 4096, integer=True), 'batch size'),
+    'nproc': Param(int, _rng(1, 64, integer=True), 'DDP processes per training (1: one process; the batch is split over them)'),
 }
 
 @dataclass
@@ -90,6 +91,9 @@ def validate(study:Study, preset:str='cpu', overrides:dict|None=None) -> dict:
         p = spec[k]; v = _coerce(k, p, v)
         if p.check is not None and v is not None: p.check(k, v)
         params[k] = v
+    if params.get('nproc', 1) > 1:   # before any run folder: Accelerate there, bs divisible, enough GPUs
+        from fabkd.ddp import check_nproc
+        check_nproc(params['nproc'], params.get('bs'))
     if params.get('data') in ('cifar10', 'cifar100', 'household', 'imagefolder'):
         root = params.get('data_root')
         if not root or not Path(root).is_dir():

@@ -15,7 +15,7 @@ import torchvision
 from .core import FabkdError, check_choice, check_range, save_weights, load_weights, atomic_write_json, provenance, progress, seed_everything, pid_alive, TMP_PREFIX
 from .data import make_dls
 from .models import MODELS, create_model, imagenet_weights
-from .train import RECIPES, TrainResult, train_model, skip_checkpoint
+from .train import RECIPES, TrainResult, train_model, skip_checkpoint, active_processes
 
 # %% auto #0
 __all__ = ['BANK_FORMAT', 'bank_root', 'data_fingerprint', 'teacher_spec', 'teacher_key', 'TeacherBank', 'load_teacher']
@@ -113,6 +113,7 @@ class TeacherBank:
             aug_variants:int|None=4, pretrained:bool=False, patience:int|None=None) -> tuple:
         "`(TrainResult, info)` for this teacher: from the bank when there, else trained (as a study would) and banked."
         spec = teacher_spec(arch, splits, epochs, recipe, seed, stem, bs, aug_variants, pretrained, patience)
+        if active_processes() > 1: spec['nproc'] = active_processes()   # trained with DDP: another teacher (only then, so older keys hold)
         key = teacher_key(spec)
         self.root.mkdir(parents=True, exist_ok=True)
         with open(self.root/f'.{key}.lock', 'w') as lock:

@@ -20,14 +20,16 @@ from fastai.callback.schedule import ParamScheduler
 from fastai.losses import CrossEntropyLossFlat
 from fastai.metrics import accuracy, F1Score
 from fastai.optimizer import Adam
+from fastai.torch_core import rank_distrib
 from .models import count_params
 from .core import (FabkdError, check_choice, check_range, save_weights, load_weights, seed_everything, atomic_write_json,
                         progress, progress_active)
 from .metrics import evaluate
 
 # %% auto #0
-__all__ = ['RECIPES', 'sched_step', 'NonFiniteLoss', 'BestEpoch', 'ProgressEvents', 'make_learner', 'fit_recipe', 'TrainResult',
-           'StopAfterBest', 'train_model', 'RunCheckpoints', 'skip_checkpoint', 'use_checkpoints']
+__all__ = ['RECIPES', 'sched_step', 'NonFiniteLoss', 'unwrap_model', 'BestEpoch', 'ProgressEvents', 'make_learner', 'fit_recipe',
+           'use_processes', 'active_processes', 'TrainResult', 'StopAfterBest', 'fit_best', 'train_model',
+           'RunCheckpoints', 'skip_checkpoint', 'use_checkpoints']
 
 # %% ../nbs/05_train.ipynb #c67e90a3
 RECIPES = {
@@ -47,6 +49,11 @@ def sched_step(start:float, # learning rate at the beginning
 class NonFiniteLoss(RuntimeError):
     "Training produced a NaN or infinite loss."
 
+def unwrap_model(model:torch.nn.Module) -> torch.nn.Module:
+    "The network inside a DDP (or DataParallel) wrapper; any other model as it is."
+    from torch.nn.parallel import DistributedDataParallel, DataParallel
+    return model.module if isinstance(model, (DistributedDataParallel, DataParallel)) else model
+
 class BestEpoch(Callback):
     "Track the best epoch by a validation metric, keep its weights, optionally checkpoint to disk."
     order, run_valid = 70, True
@@ -58,7 +65,8 @@ class BestEpoch(Callback):
         from fastcore.basics import store_attr
         store_attr()
     def before_fit(self):
-        self.best, self.best_ep, self.best_state, self.epoch_rows = None, None, None, []
+        self.best, self.best_ep, self.best_state, self.epoch_rows, self.written = None, None, None, [], []
+        self.writes = rank_distrib() == 0   # under DDP every rank keeps the same best state, only rank 0 writes it
     def after_batch(self):
         if self.training and not torch.isfinite(self.learn.loss).all():
             raise NonFiniteLoss(f"non-finite training loss at epoch {self.epoch}, batch {self.iter}; "
@@ -71,11 +79,15 @@ class BestEpoch(Callback):
         if val is None: raise FabkdError(f"monitor={self.monitor!r} is not valid; allowed: {', '.join(n for n in names if n != 'epoch')}.")
         if self.best is None or self.comp(val, self.best):
             self.best, self.best_ep = float(val), self.epoch
-            self.best_state = copy.deepcopy({k: v.detach().cpu() for k, v in self.model.state_dict().items()})
-            if self.ckpt_dir: save_weights(self.best_state, Path(self.ckpt_dir)/'best.safetensors', metadata=dict(epoch=self.epoch))
-        if self.ckpt_dir: save_weights(self.model, Path(self.ckpt_dir)/'last.safetensors', metadata=dict(epoch=self.epoch))
+            self.best_state = copy.deepcopy({k: v.detach().cpu() for k, v in unwrap_model(self.model).state_dict().items()})
+            self._save(self.best_state, 'best.safetensors')
+        self._save(unwrap_model(self.model), 'last.safetensors')
+    def _save(self, weights, name):
+        if not (self.ckpt_dir and self.writes): return
+        p = str(save_weights(weights, Path(self.ckpt_dir)/name, metadata=dict(epoch=self.epoch)))
+        if p not in self.written: self.written.append(p)
     def after_fit(self):
-        if self.restore and self.best_state is not None: self.model.load_state_dict(self.best_state)
+        if self.restore and self.best_state is not None: unwrap_model(self.model).load_state_dict(self.best_state)
     @property
     def history(self): return pd.DataFrame(self.epoch_rows).set_index('epoch')
 
@@ -138,6 +150,21 @@ class _null:
 
 # %% ../nbs/05_train.ipynb #2ec14a94
 _ACTIVE_CHECKPOINTS = None   # set by `use_checkpoints` (below) for a study run
+_ACTIVE_NPROC = 1            # DDP processes per training, set by `use_processes` (a study's `nproc`)
+
+def use_processes(nproc:int=1, # DDP processes for every following `train_model` call (1: train in this process)
+                 ) -> int:
+    "Make every following `train_model` call train in `nproc` DDP processes (see `fabkd.ddp`)."
+    global _ACTIVE_NPROC
+    if nproc != 1:
+        from .ddp import check_nproc
+        check_nproc(nproc)
+    _ACTIVE_NPROC = int(nproc)
+    return _ACTIVE_NPROC
+
+def active_processes() -> int:
+    "The DDP process count `train_model` uses when not told (1 unless `use_processes` set it)."
+    return _ACTIVE_NPROC
 
 @dataclass
 class TrainResult:
@@ -166,22 +193,11 @@ class StopAfterBest(EarlyStoppingCallback):
     "fastai's early stopping, run after `BestEpoch` so the epoch that stops the fit is still recorded."
     order = BestEpoch.order + 1
 
-def train_model(model:torch.nn.Module, dls, epochs:int=5, recipe:str='one_cycle', seed:int=0,
-                cbs=None, loss_func=None, lr:float|None=None, ckpt_dir=None, quiet:bool=True,
-                patience:int|None=None, # stop after this many epochs without a better validation value (None: train all `epochs`)
-               ) -> TrainResult:
-    "Seed, train with `recipe`, keep the best validation epoch, evaluate once on test."
-    if patience is not None: check_range('patience', patience, 1, integer=True)
-    store = _ACTIVE_CHECKPOINTS
-    if store is not None:   # a study run: this call may already be done (resume), or becomes a checkpoint
-        key, sig = store.next_key(), _signature(model, dls, epochs, recipe, seed, cbs, lr, loss_func)
-        if patience is not None: sig['patience'] = patience   # only when set: checkpoints of runs without it stay valid
-        done = store.load(key, sig, model)
-        if done is not None:
-            progress('train_loaded', training=_training_name(model, cbs, key), source='checkpoint', test_accuracy=done.test.get('accuracy'))
-            return done
-    name = _training_name(model, cbs, key if store is not None else None)
-    seed_everything(seed)
+def fit_best(model:torch.nn.Module, dls, epochs:int, recipe:str='one_cycle', cbs=None, loss_func=None, lr:float|None=None,
+             ckpt_dir=None, quiet:bool=True, patience:int|None=None,
+             name:str='', # how progress events name this training
+            ) -> tuple:
+    "Build the learner, fit it with its recipe and return `(learner, its BestEpoch, fit seconds)`; one process or one DDP rank."
     extra = [ProgressEvents(name)] if progress_active() else []
     learn = make_learner(model, dls, recipe, lr=lr, loss_func=loss_func, cbs=list(cbs or []) + extra, ckpt_dir=ckpt_dir)
     be = learn.cbs.filter(lambda c: isinstance(c, BestEpoch))[0]
@@ -190,11 +206,41 @@ def train_model(model:torch.nn.Module, dls, epochs:int=5, recipe:str='one_cycle'
     t0 = time.perf_counter()
     fit_recipe(learn, epochs, quiet=quiet)
     secs = time.perf_counter() - t0
-    hist = be.history
-    learn.remove_cbs(list(cbs or []) + extra + stop)  # evaluation runs the plain model
-    test = evaluate(learn.model, dls[2], dls.c, device=dls.device) if len(dls.loaders) > 2 else {}
-    res = TrainResult(learn.model.cpu(), hist, int(be.best_ep), hist.loc[be.best_ep].to_dict(),
-                      hist.iloc[-1].to_dict(), test, secs)
+    learn.remove_cbs(list(cbs or []) + extra + stop)  # what follows (evaluation) runs the plain model
+    return learn, be, secs
+
+def train_model(model:torch.nn.Module, dls, epochs:int=5, recipe:str='one_cycle', seed:int=0,
+                cbs=None, loss_func=None, lr:float|None=None, ckpt_dir=None, quiet:bool=True,
+                patience:int|None=None, # stop after this many epochs without a better validation value (None: train all `epochs`)
+                nproc:int|None=None,    # DDP processes (None: the `use_processes` setting, 1 unless a study sets `nproc`)
+               ) -> TrainResult:
+    "Seed, train with `recipe`, keep the best validation epoch, evaluate once on test."
+    if patience is not None: check_range('patience', patience, 1, integer=True)
+    nproc = _ACTIVE_NPROC if nproc is None else nproc
+    if nproc != 1:
+        from .ddp import check_nproc
+        check_nproc(nproc, dls.train.bs)
+    store = _ACTIVE_CHECKPOINTS
+    if store is not None:   # a study run: this call may already be done (resume), or becomes a checkpoint
+        key, sig = store.next_key(), _signature(model, dls, epochs, recipe, seed, cbs, lr, loss_func)
+        if patience is not None: sig['patience'] = patience   # only when set: checkpoints of runs without it stay valid
+        if nproc > 1: sig['nproc'] = nproc                    # a DDP training is another training (ranks see other batches)
+        done = store.load(key, sig, model)
+        if done is not None:
+            progress('train_loaded', training=_training_name(model, cbs, key), source='checkpoint', test_accuracy=done.test.get('accuracy'))
+            return done
+    name = _training_name(model, cbs, key if store is not None else None)
+    seed_everything(seed)
+    if nproc > 1:   # the ranks train a copy; rank 0's best weights come back into `model`
+        from .ddp import fit_ddp
+        out = fit_ddp(model, dls, nproc, epochs=epochs, recipe=recipe, seed=seed, cbs=cbs, loss_func=loss_func, lr=lr,
+                      ckpt_dir=ckpt_dir, quiet=quiet, patience=patience, name=name)
+        hist, best_ep, secs = out['history'], out['best_epoch'], out['seconds']
+    else:
+        learn, be, secs = fit_best(model, dls, epochs, recipe, cbs, loss_func, lr, ckpt_dir, quiet, patience, name)
+        hist, best_ep, model = be.history, be.best_ep, learn.model
+    test = evaluate(model, dls[2], dls.c, device=dls.device) if len(dls.loaders) > 2 else {}
+    res = TrainResult(model.cpu(), hist, int(best_ep), hist.loc[best_ep].to_dict(), hist.iloc[-1].to_dict(), test, secs)
     if store is not None: store.save(key, sig, res)
     progress('train_end', training=name, seconds=secs, best_epoch=res.best_epoch + 1,
              valid_accuracy=res.best_valid.get('accuracy'), test_accuracy=test.get('accuracy'))

@@ -28,6 +28,7 @@ def test_all_studies_at_smoke_preset(smoke_runs):
     (['study', 'run', 'small_cnn_kd', '--preset', 'full'], 'data_root=None is not valid'),
     (['study', 'run', 'small_cnn_kd', '--preset', 'smoke', '-p', 'pretrained', 'true'], "pretrained=True is not valid at preset 'smoke'"),
     (['study', 'run', 'small_cnn_kd', '--preset', 'smoke', '-p', 'kd_modes', 'online'], "kd_modes='online' is not valid"),
+    (['study', 'run', 'small_cnn_kd', '--preset', 'smoke', '-p', 'nproc', '3'], 'bs=32 is not valid with nproc=3'),
     (['study', 'run', '--all', '--preset', 'huge'], "preset='huge' is not valid"),
     (['study', 'run', 'small_cnn_kd', '--resume', 'nosuch-run'], "run_id='nosuch-run' of study 'small_cnn_kd' is not found"),
     (['study', 'run', 'small_cnn_kd', '--resume', 'x', '-p', 'alpha', '0.5'], '--resume continues one run with its own preset'),
