@@ -9,7 +9,7 @@ from __future__ import annotations
 from .core import check_range
 
 # %% auto #0
-__all__ = ['sweep_wall_model', 'ddp_step_model']
+__all__ = ['sweep_wall_model', 'ddp_step_model', 'allreduce_seconds']
 
 # %% ../nbs/85_scale.ipynb #cab5adb1
 def sweep_wall_model(combos:int,            # independent runs in the sweep
@@ -35,3 +35,34 @@ def ddp_step_model(step1_s:float,       # one training step on one process
     "Expected seconds per step with `n` DDP processes: compute divided, ring all-reduce added."
     check_range('n', n, 1, integer=True)
     return step1_s/n + (2*(n - 1)/n*grad_bytes/bandwidth if n > 1 else 0.0)
+
+# %% ../nbs/85_scale.ipynb #c1475918
+import os, time, uuid
+
+def _allreduce_rank(nbytes:int, iters:int) -> float:
+    "One rank: time `iters` all-reduces of `nbytes` (after two warm-up rounds); the mean seconds."
+    import torch, torch.distributed as dist
+    cuda = torch.cuda.is_available()
+    if cuda: torch.cuda.set_device(int(os.environ['LOCAL_RANK']))
+    dist.init_process_group('nccl' if cuda else 'gloo')
+    try:
+        buf = torch.ones(nbytes//4, device='cuda' if cuda else 'cpu')
+        for _ in range(2): dist.all_reduce(buf)
+        if cuda: torch.cuda.synchronize()
+        dist.barrier(); t0 = time.perf_counter()
+        for _ in range(iters): dist.all_reduce(buf)
+        if cuda: torch.cuda.synchronize()
+        return (time.perf_counter() - t0)/iters
+    finally: dist.destroy_process_group()
+
+def allreduce_seconds(nbytes:int,   # bytes all-reduced (4 × parameters for FP32 gradients)
+                      nproc:int=2,  # processes
+                      iters:int=10, # timed all-reduces
+                     ) -> float:
+    "Mean seconds of one all-reduce of `nbytes` across `nproc` processes started by torchrun's launcher (gloo on CPU, nccl on GPU)."
+    from torch.distributed.launcher.api import elastic_launch, LaunchConfig
+    check_range('nbytes', nbytes, 4, integer=True); check_range('nproc', nproc, 2, 64, integer=True); check_range('iters', iters, 1, integer=True)
+    from fabkd.scale import _allreduce_rank as entry   # by module, so spawned ranks can import it
+    cfg = LaunchConfig(min_nodes=1, max_nodes=1, nproc_per_node=nproc, run_id=f'fabkd-ar-{uuid.uuid4().hex[:8]}', rdzv_backend='c10d',
+                       rdzv_endpoint='localhost:0', max_restarts=0, monitor_interval=0.1, start_method='spawn')
+    return max(elastic_launch(cfg, entry)(int(nbytes), int(iters)).values())
