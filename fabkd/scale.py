@@ -1,4 +1,4 @@
-"""What running sweeps on more processes or machines buys, with the model that predicts it and what this 2-core machine measures.
+"""What running sweeps, and splitting one training with DDP, on more processes or machines buys, with the model that predicts it and what this 2-core machine measures.
 
 Docs: https://fabkd.github.io/fabkd/scale.html.md"""
 
