@@ -18,7 +18,7 @@ from . import core as _core
 from .train import RECIPES, fit_best, unwrap_model
 
 # %% auto #0
-__all__ = ['check_nproc', 'GlooDL', 'GatheredLoss', 'gathered_metric', 'DDPTrainer', 'fit_ddp']
+__all__ = ['check_nproc', 'GlooDL', 'GatheredLoss', 'gathered_metric', 'DDPTrainer', 'launch_ranks', 'fit_ddp']
 
 # %% ../nbs/06_ddp.ipynb #6f7e8b90
 def check_nproc(nproc:int,         # DDP processes asked for
@@ -36,10 +36,7 @@ def check_nproc(nproc:int,         # DDP processes asked for
     return nproc
 
 # %% ../nbs/06_ddp.ipynb #86d3315c
-import warnings
-with warnings.catch_warnings():   # importing Accelerate through fastai warns about a deprecated torch.jit use that is not ours
-    warnings.simplefilter('ignore', FutureWarning)
-    from fastai.distributed import DistributedDL, DistributedTrainer
+from fastai.distributed import DistributedDL, DistributedTrainer
 
 class GlooDL(DistributedDL):
     "fastai's `DistributedDL`; under gloo the shuffled order is broadcast as a CPU tensor (fastai's moves it to CUDA)."
@@ -124,6 +121,28 @@ def _rank_main(model, dls, job:dict) -> dict:
     finally:
         dist.destroy_process_group()
 
+def launch_ranks(entry,       # a function importable by module (spawned ranks import it)
+                 nproc:int,   # processes on this machine
+                 *args,       # sent to every rank (pickled)
+                ) -> dict:
+    "Run `entry(*args)` in `nproc` spawned processes with torchrun's launcher; `{rank: return value}`, a failing rank raised here."
+    from torch.distributed.launcher.api import elastic_launch, LaunchConfig
+    cfg = LaunchConfig(min_nodes=1, max_nodes=1, nproc_per_node=nproc, run_id=f'fabkd-{uuid.uuid4().hex[:8]}',
+                       rdzv_backend='c10d', rdzv_endpoint='localhost:0', max_restarts=0, monitor_interval=0.1, start_method='spawn')
+    import logging
+    loggers = [logging.getLogger(n) for n in ('torch.distributed.elastic', 'torch.multiprocessing')]
+    levels = [l.level for l in loggers]
+    for l in loggers: l.setLevel(logging.CRITICAL)   # the launcher logs a failure as pages of traceback; it is raised below once
+    try: return elastic_launch(cfg, entry)(*args)
+    except ChildFailedError as e:
+        rank, failure = e.get_first_failure()
+        info = failure.message if isinstance(failure.message, dict) else {'message': failure.message}
+        err = RuntimeError(f"rank {rank} of {nproc} DDP processes failed: {info.get('message')}")
+        err.add_note(info.get('extraInfo', {}).get('py_callstack', ''))   # the rank's own traceback, for whoever debugs it
+        raise err from None
+    finally:
+        for l, lv in zip(loggers, levels): l.setLevel(lv)
+
 def fit_ddp(model:torch.nn.Module, # the network to train; rank 0's best weights are loaded into it
             dls,                   # fastai DataLoaders (train, valid[, test]), as for `train_model`
             nproc:int=2,           # processes (one per GPU on GPU)
@@ -132,7 +151,6 @@ def fit_ddp(model:torch.nn.Module, # the network to train; rank 0's best weights
             threads:int|None=None, # torch threads per rank (default: this process's threads / nproc)
            ) -> dict:
     "Train `model` in `nproc` DDP processes started by torchrun's launcher; returns rank 0's history and what each rank wrote."
-    from torch.distributed.launcher.api import elastic_launch, LaunchConfig
     check_nproc(nproc, dls.train.bs); check_choice('recipe', recipe, RECIPES); check_range('epochs', epochs, 1, integer=True)
     _check_importable([*unwrap_model(model).modules(), *(cbs or []), loss_func])
     if any(type(c).__name__ == 'FeatureKDCallback' for c in cbs or []):   # its projection layers sit outside the DDP model
@@ -142,16 +160,10 @@ def fit_ddp(model:torch.nn.Module, # the network to train; rank 0's best weights
     job = dict(epochs=epochs, recipe=recipe, seed=seed, cbs=list(cbs or []), loss_func=loss_func, lr=lr, quiet=quiet,
                ckpt_dir=None if ckpt_dir is None else str(ckpt_dir), patience=patience, name=name, threads=threads,
                progress=str(_core._PROGRESS) if _core._PROGRESS is not None else None, cuda=cuda)
-    cfg = LaunchConfig(min_nodes=1, max_nodes=1, nproc_per_node=nproc, run_id=f'fabkd-{uuid.uuid4().hex[:8]}',
-                       rdzv_backend='c10d', rdzv_endpoint='localhost:0', max_restarts=0, monitor_interval=0.1, start_method='spawn')
     t0, omp = time.perf_counter(), os.environ.get('OMP_NUM_THREADS')
     os.environ['OMP_NUM_THREADS'] = str(threads)   # what the ranks start with (Accelerate warns and sets 1 when unset)
     from fabkd.ddp import _rank_main as entry   # by module, so spawned ranks can import it (a notebook's own would not be)
-    try: outs = elastic_launch(cfg, entry)(unwrap_model(model).cpu(), dls, job)
-    except ChildFailedError as e:
-        rank, failure = e.get_first_failure()
-        msg = failure.message.get('message', failure.message) if isinstance(failure.message, dict) else failure.message
-        raise RuntimeError(f"DDP training failed on rank {rank}: {msg}") from None
+    try: outs = launch_ranks(entry, nproc, unwrap_model(model).cpu(), dls, job)
     finally:
         if omp is None: os.environ.pop('OMP_NUM_THREADS', None)
         else: os.environ['OMP_NUM_THREADS'] = omp

@@ -37,7 +37,7 @@ def ddp_step_model(step1_s:float,       # one training step on one process
     return step1_s/n + (2*(n - 1)/n*grad_bytes/bandwidth if n > 1 else 0.0)
 
 # %% ../nbs/85_scale.ipynb #c1475918
-import os, time, uuid
+import os, time
 
 def _allreduce_rank(nbytes:int, iters:int) -> float:
     "One rank: time `iters` all-reduces of `nbytes` (after two warm-up rounds); the mean seconds."
@@ -60,9 +60,7 @@ def allreduce_seconds(nbytes:int,   # bytes all-reduced (4 × parameters for FP3
                       iters:int=10, # timed all-reduces
                      ) -> float:
     "Mean seconds of one all-reduce of `nbytes` across `nproc` processes started by torchrun's launcher (gloo on CPU, nccl on GPU)."
-    from torch.distributed.launcher.api import elastic_launch, LaunchConfig
+    from fabkd.ddp import launch_ranks
     check_range('nbytes', nbytes, 4, integer=True); check_range('nproc', nproc, 2, 64, integer=True); check_range('iters', iters, 1, integer=True)
     from fabkd.scale import _allreduce_rank as entry   # by module, so spawned ranks can import it
-    cfg = LaunchConfig(min_nodes=1, max_nodes=1, nproc_per_node=nproc, run_id=f'fabkd-ar-{uuid.uuid4().hex[:8]}', rdzv_backend='c10d',
-                       rdzv_endpoint='localhost:0', max_restarts=0, monitor_interval=0.1, start_method='spawn')
-    return max(elastic_launch(cfg, entry)(int(nbytes), int(iters)).values())
+    return max(launch_ranks(entry, nproc, int(nbytes), int(iters)).values())
