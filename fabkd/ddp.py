@@ -152,7 +152,8 @@ def fit_ddp(model:torch.nn.Module, # the network to train; rank 0's best weights
            ) -> dict:
     "Train `model` in `nproc` DDP processes started by torchrun's launcher; returns rank 0's history and what each rank wrote."
     check_nproc(nproc, dls.train.bs); check_choice('recipe', recipe, RECIPES); check_range('epochs', epochs, 1, integer=True)
-    _check_importable([*unwrap_model(model).modules(), *(cbs or []), loss_func])
+    held = [m for c in cbs or [] for v in vars(c).values() if isinstance(v, torch.nn.Module) for m in v.modules()]   # a KD teacher
+    _check_importable([*unwrap_model(model).modules(), *(cbs or []), *held, loss_func])
     if any(type(c).__name__ == 'FeatureKDCallback' for c in cbs or []):   # its projection layers sit outside the DDP model
         raise FabkdError("FeatureKDCallback is not valid with nproc > 1; allowed: nproc=1, or KDCallback (live teacher or logit cache).")
     cuda = torch.cuda.is_available()
