@@ -6,7 +6,7 @@ Docs: https://fabkd.github.io/fabkd/ddp.html.md"""
 
 # %% ../nbs/06_ddp.ipynb #df5f4c82
 from __future__ import annotations
-import os, time, uuid
+import os, pickle, time, uuid
 from importlib.util import find_spec
 import pandas as pd
 import torch
@@ -154,6 +154,10 @@ def fit_ddp(model:torch.nn.Module, # the network to train; rank 0's best weights
     check_nproc(nproc, dls.train.bs); check_choice('recipe', recipe, RECIPES); check_range('epochs', epochs, 1, integer=True)
     held = [m for c in cbs or [] for v in vars(c).values() if isinstance(v, torch.nn.Module) for m in v.modules()]   # a KD teacher
     _check_importable([*unwrap_model(model).modules(), *(cbs or []), *held, loss_func])
+    try: pickle.dumps(unwrap_model(model))   # what the launcher would do, failing later with a bare AttributeError
+    except Exception as e:
+        raise FabkdError(f"model {type(unwrap_model(model)).__name__} cannot be sent to DDP processes ({type(e).__name__}: {e}); "
+                         "allowed: nproc=1 for it (a torch.export graph such as prepare_qat's trains in one process).") from None
     if any(type(c).__name__ == 'FeatureKDCallback' for c in cbs or []):   # its projection layers sit outside the DDP model
         raise FabkdError("FeatureKDCallback is not valid with nproc > 1; allowed: nproc=1, or KDCallback (live teacher or logit cache).")
     cuda = torch.cuda.is_available()
