@@ -129,10 +129,14 @@ def launch_ranks(entry,       # a function importable by module (spawned ranks i
     from torch.distributed.launcher.api import elastic_launch, LaunchConfig
     cfg = LaunchConfig(min_nodes=1, max_nodes=1, nproc_per_node=nproc, run_id=f'fabkd-{uuid.uuid4().hex[:8]}',
                        rdzv_backend='c10d', rdzv_endpoint='localhost:0', max_restarts=0, monitor_interval=0.1, start_method='spawn')
-    import logging
+    import logging, signal, threading
     loggers = [logging.getLogger(n) for n in ('torch.distributed.elastic', 'torch.multiprocessing')]
     levels = [l.level for l in loggers]
     for l in loggers: l.setLevel(logging.CRITICAL)   # the launcher logs a failure as pages of traceback; it is raised below once
+    # the launcher turns SIGTERM/SIGINT/SIGHUP/SIGQUIT into exceptions (to stop its ranks) and leaves that in place:
+    # a study kernel stopped later would die with a traceback instead of quietly, so the handlers are put back after
+    sigs = [signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT] if threading.current_thread() is threading.main_thread() else []
+    handlers = [signal.getsignal(s) for s in sigs]
     try: return elastic_launch(cfg, entry)(*args)
     except ChildFailedError as e:
         rank, failure = e.get_first_failure()
@@ -142,6 +146,7 @@ def launch_ranks(entry,       # a function importable by module (spawned ranks i
         raise err from None
     finally:
         for l, lv in zip(loggers, levels): l.setLevel(lv)
+        for s, h in zip(sigs, handlers): signal.signal(s, h)
 
 def fit_ddp(model:torch.nn.Module, # the network to train; rank 0's best weights are loaded into it
             dls,                   # fastai DataLoaders (train, valid[, test]), as for `train_model`
