@@ -18,7 +18,7 @@ from . import core as _core
 from .train import RECIPES, fit_best, unwrap_model
 
 # %% auto #0
-__all__ = ['check_nproc', 'GlooDL', 'GatheredLoss', 'gathered_metric', 'DDPTrainer', 'launch_ranks', 'fit_ddp']
+__all__ = ['check_nproc', 'GlooDL', 'GatheredLoss', 'gathered_metric', 'DDPTrainer', 'can_distribute', 'launch_ranks', 'fit_ddp']
 
 # %% ../nbs/06_ddp.ipynb #6f7e8b90
 def check_nproc(nproc:int,         # DDP processes asked for
@@ -88,6 +88,11 @@ class DDPTrainer(DistributedTrainer):
 
 # %% ../nbs/06_ddp.ipynb #1f64f9b7
 from torch.distributed.elastic.multiprocessing.errors import record, ChildFailedError
+
+def can_distribute(model:torch.nn.Module) -> bool:
+    "Whether `model` can be sent to DDP processes (it pickles); a torch.export graph, such as `prepare_qat`'s, cannot."
+    try: pickle.dumps(unwrap_model(model)); return True
+    except Exception: return False
 
 def _check_importable(objs):
     "Spawned ranks rebuild what they are sent by importing its class: a class defined in a notebook cannot be."
@@ -159,10 +164,9 @@ def fit_ddp(model:torch.nn.Module, # the network to train; rank 0's best weights
     check_nproc(nproc, dls.train.bs); check_choice('recipe', recipe, RECIPES); check_range('epochs', epochs, 1, integer=True)
     held = [m for c in cbs or [] for v in vars(c).values() if isinstance(v, torch.nn.Module) for m in v.modules()]   # a KD teacher
     _check_importable([*unwrap_model(model).modules(), *(cbs or []), *held, loss_func])
-    try: pickle.dumps(unwrap_model(model))   # what the launcher would do, failing later with a bare AttributeError
-    except Exception as e:
-        raise FabkdError(f"model {type(unwrap_model(model)).__name__} cannot be sent to DDP processes ({type(e).__name__}: {e}); "
-                         "allowed: nproc=1 for it (a torch.export graph such as prepare_qat's trains in one process).") from None
+    if not can_distribute(model):   # the launcher would fail later, with a bare AttributeError
+        raise FabkdError(f"model {type(unwrap_model(model)).__name__} cannot be sent to DDP processes (it does not pickle); "
+                         "allowed: nproc=1 for it (a torch.export graph such as prepare_qat's trains in one process).")
     if any(type(c).__name__ == 'FeatureKDCallback' for c in cbs or []):   # its projection layers sit outside the DDP model
         raise FabkdError("FeatureKDCallback is not valid with nproc > 1; allowed: nproc=1, or KDCallback (live teacher or logit cache).")
     cuda = torch.cuda.is_available()

@@ -216,7 +216,13 @@ def train_model(model:torch.nn.Module, dls, epochs:int=5, recipe:str='one_cycle'
                ) -> TrainResult:
     "Seed, train with `recipe`, keep the best validation epoch, evaluate once on test."
     if patience is not None: check_range('patience', patience, 1, integer=True)
-    nproc = _ACTIVE_NPROC if nproc is None else nproc
+    fallback = False
+    if nproc is None:
+        nproc = _ACTIVE_NPROC
+        if nproc > 1:   # the run's setting: a model DDP cannot take (QAT's exported graph) trains here instead
+            from .ddp import can_distribute
+            if not can_distribute(model): nproc, fallback = 1, True
+    where = f', {nproc} DDP processes' if nproc > 1 else ', in one process (DDP processes cannot receive this model)' if fallback else ''
     if nproc != 1:
         from .ddp import check_nproc
         check_nproc(nproc, dls.train.bs)
@@ -229,7 +235,7 @@ def train_model(model:torch.nn.Module, dls, epochs:int=5, recipe:str='one_cycle'
         if done is not None:
             progress('train_loaded', training=_training_name(model, cbs, key), source='checkpoint', test_accuracy=done.test.get('accuracy'))
             return done
-    name = _training_name(model, cbs, key if store is not None else None)
+    name = _training_name(model, cbs, key if store is not None else None) + where
     seed_everything(seed)
     if nproc > 1:   # the ranks train a copy; rank 0's best weights come back into `model`
         from .ddp import fit_ddp
