@@ -117,7 +117,7 @@ def _rank_main(model, dls, job:dict) -> dict:
         torch.set_num_threads(job['threads'])  # after Accelerate, which may set its own
         learn, be, secs = fit_best(model, dls, job['epochs'], job['recipe'], list(job['cbs'] or []) + [trainer], job['loss_func'],
                                    job['lr'], job['ckpt_dir'], job['quiet'], job['patience'], job['name'])
-        out = dict(rank=rank, written=list(be.written), steps_per_epoch=len(dls.train)//world)
+        out = dict(written=list(be.written))
         if rank == 0:
             out.update(state={k: v.detach().cpu().clone() for k, v in unwrap_model(learn.model).state_dict().items()},
                        history=be.epoch_rows, best_epoch=int(be.best_ep), seconds=secs, valid_seen=trainer.valid_seen,
@@ -186,5 +186,4 @@ def fit_ddp(model:torch.nn.Module, # the network to train; rank 0's best weights
     unwrap_model(model).load_state_dict(r0['state'])
     return dict(history=pd.DataFrame(r0['history']).set_index('epoch'), best_epoch=r0['best_epoch'], seconds=r0['seconds'],
                 wall_seconds=wall, valid_seen=r0['valid_seen'], written={r: o['written'] for r, o in sorted(outs.items())},
-                backend=r0['backend'], nproc=nproc, bs_per_rank=r0['bs_per_rank'], threads_per_rank=threads,
-                steps_per_epoch=r0['steps_per_epoch'])
+                backend=r0['backend'], bs_per_rank=r0['bs_per_rank'], threads_per_rank=threads)
