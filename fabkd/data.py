@@ -475,6 +475,7 @@ def make_dls(splits:Splits,       # train / valid / test data
              seed:int|None=None,  # seed for shuffling (None: keep the current RNG state)
              aug_variants:int|None=None, # fixed augmentations per training image (None: unlimited)
              return_keys:bool=False,     # training batches also carry each image's (index, variant) key
+             stats:tuple|None=None,      # (mean, std) to normalize with (None: the training split's; a teacher trained elsewhere needs its own)
             ):
     "fastai DataLoaders (train, valid, test) over `splits`, normalized with training statistics."
     from fastai.data.load import DataLoader
@@ -484,7 +485,7 @@ def make_dls(splits:Splits,       # train / valid / test data
     check_range('num_workers', num_workers, 0, integer=True)
     if aug_variants is not None: check_range('aug_variants', aug_variants, 1, integer=True)
     if seed is not None: seed_everything(seed)
-    mean, std = channel_stats(splits.train)
+    mean, std = stats or channel_stats(splits.train)
     aug_seed = 0 if seed is None else seed
     train_ds = ImageDataset(splits.train, mean, std, augment=augment, aug_variants=aug_variants, aug_seed=aug_seed, return_keys=return_keys)
     train = DataLoader(train_ds, bs=bs, shuffle=True, drop_last=len(splits.train) > bs, num_workers=num_workers)

@@ -16,13 +16,15 @@ from fastai.callback.core import Callback
 from .core import FabkdError, check_range, check_choice, seed_everything
 
 # %% auto #0
-__all__ = ['KD_MODES', 'kd_loss', 'KDCallback', 'TeacherLogitCache', 'attention_map', 'FeatureKDCallback', 'kd_sweep',
-           'summarize', 'budget_curve', 'kd_gain']
+__all__ = ['UNLABELED', 'KD_MODES', 'kd_loss', 'KDCallback', 'TeacherLogitCache', 'attention_map', 'FeatureKDCallback',
+           'kd_sweep', 'summarize', 'budget_curve', 'kd_gain']
 
 # %% ../nbs/10_distill.ipynb #ca70e31a
+UNLABELED = -100   # the label of an image that has none: cross-entropy's ignore_index, so only the soft term sees it
+
 def kd_loss(student_logits:torch.Tensor, # student outputs (N, C)
             teacher_logits:torch.Tensor, # teacher outputs (N, C); detached here
-            targets:torch.Tensor,        # true classes (N,)
+            targets:torch.Tensor,        # true classes (N,); `UNLABELED` where an image has none
             T:float=4.0,                 # softmax temperature, > 0
             alpha:float=0.5,             # weight of the soft (teacher) term, in [0, 1]
             label_smoothing:float=0.0,   # label smoothing of the hard cross-entropy term
@@ -33,7 +35,9 @@ def kd_loss(student_logits:torch.Tensor, # student outputs (N, C)
     s, t = student_logits.float(), teacher_logits.detach().float()
     log_ps, log_pt = F.log_softmax(s/T, dim=1), F.log_softmax(t/T, dim=1)
     soft = F.kl_div(log_ps, log_pt, reduction='batchmean', log_target=True)
-    hard = F.cross_entropy(s, targets, label_smoothing=label_smoothing)
+    if alpha == 1: return T*T*soft   # soft targets only: labels, if any, are not used
+    labeled = targets != UNLABELED   # the hard term averages over labeled images; a batch without any adds nothing
+    hard = F.cross_entropy(s[labeled], targets[labeled], label_smoothing=label_smoothing) if labeled.any() else s.sum()*0
     return alpha*T*T*soft + (1 - alpha)*hard
 
 # %% ../nbs/10_distill.ipynb #6114ee5a
@@ -67,8 +71,11 @@ class KDCallback(Callback):
         else:
             with torch.no_grad(): self.teacher_logits = self.teacher(*self.learn.xb)
     def after_loss(self):
-        if self.label_smoothing is None: hard = self.learn.loss_grad   # the learner's own loss: its smoothing and MixUp's mixed targets apply
-        else: hard = F.cross_entropy(self.learn.pred.float(), *self.learn.yb, label_smoothing=self.label_smoothing)
+        y = self.learn.yb[0]
+        if self.label_smoothing is None and not (y == UNLABELED).any():
+            hard = self.learn.loss_grad   # the learner's own loss: its smoothing and MixUp's mixed targets apply
+        else:   # a smoothing of its own, or unlabeled images in the batch: cross-entropy over the labeled ones only
+            hard = kd_loss(self.learn.pred, self.teacher_logits, y, 1.0, 0.0, label_smoothing=self.hard_smoothing)
         self.learn.loss_grad = kd_loss(self.learn.pred, self.teacher_logits, *self.learn.yb, self.T, 1.0)*self.alpha + (1 - self.alpha)*hard
         self.learn.loss = self.learn.loss_grad.clone()
     def _restore(self):

@@ -10,11 +10,11 @@ import json, time
 from pathlib import Path
 import numpy as np
 import pandas as pd
-from .core import FabkdError, atomic_write_json, atomic_path, provenance, check_choice, progress, progress_to
+from .core import FabkdError, atomic_write_json, atomic_path, provenance, check_choice, check_range, progress, progress_to
 
 # %% auto #0
-__all__ = ['RESULTS_SCHEMA', 'CLAIM_UNITS', 'KD_NOT_MEANINGFUL', 'KD_TEACHER_AT_CHANCE', 'validate_results', 'Report',
-           'load_results', 'kd_meaningful', 'kd_verdict', 'record_kd_pair']
+__all__ = ['RESULTS_SCHEMA', 'CLAIM_UNITS', 'KD_NOT_MEANINGFUL', 'KD_TEACHER_AT_CHANCE', 'KD_NOT_CONVERGED', 'CONVERGED_TAIL',
+           'validate_results', 'Report', 'load_results', 'kd_meaningful', 'converged', 'kd_verdict', 'record_kd_pair']
 
 # %% ../nbs/50_report.ipynb #9752f6d8
 RESULTS_SCHEMA = {
@@ -156,20 +156,35 @@ def load_results(run_dir) -> dict:
 KD_NOT_MEANINGFUL = 'teacher not better than student: KD effect not meaningful'
 KD_TEACHER_AT_CHANCE = 'teacher near chance: KD effect not meaningful'
 
+KD_NOT_CONVERGED = 'not converged'   # the start of the verdict when an arm was still improving at its cap
+CONVERGED_TAIL = 0.2                  # a best epoch in the last 20 % of the cap: the arm was still learning
+
 def kd_meaningful(verdict:str) -> bool:
-    "Whether a KD verdict allows any statement about KD (the teacher passed the gate)."
-    return verdict not in (KD_NOT_MEANINGFUL, KD_TEACHER_AT_CHANCE)
+    "Whether a KD verdict allows any statement about KD (the teacher passed the gate, both arms converged)."
+    return verdict not in (KD_NOT_MEANINGFUL, KD_TEACHER_AT_CHANCE) and not verdict.startswith(KD_NOT_CONVERGED)
+
+def converged(best_epoch:float, # the 1-based epoch whose weights were kept
+              cap:int,          # the epoch budget the training was allowed
+             ) -> bool:
+    "Whether a training stopped improving well before its cap: its best epoch is not in the last 20 % of it."
+    check_range('cap', cap, 1, integer=True)
+    return best_epoch <= (1 - CONVERGED_TAIL)*cap
 
 def kd_verdict(teacher_valid:float, # teacher's validation accuracy
                alone_valid:float,   # student-alone validation accuracy (mean over seeds)
                diffs,               # KD minus alone test accuracy, one per seed
                min_gap:float=0.03,  # the teacher must beat the student alone by this much on validation
                chance:float=0.0,    # 1 / number of classes: a teacher under twice this has nothing to teach
+               best_epochs=None,    # [(1-based best epoch, cap)] of every run of both arms (None: convergence not checked)
               ) -> str:
     "The KD verdict for one teacher -> student pair."
     d = np.asarray(diffs, dtype=float)
     if teacher_valid < 2*chance: return KD_TEACHER_AT_CHANCE
     if teacher_valid - alone_valid < min_gap: return KD_NOT_MEANINGFUL
+    late = [(b, c) for b, c in best_epochs or [] if not converged(b, c)]
+    if late:
+        b, c = max(late, key=lambda bc: bc[0]/bc[1])
+        return f'{KD_NOT_CONVERGED} (best epoch {b:g} of {c}): no KD finding'
     if len(d) < 3: return f'KD {100*d.mean():+.1f} points on {len(d)} seed(s): no direction claimed (needs >= 3 seeds)'
     sd = d.std(ddof=1)
     if abs(d.mean()) <= sd: return f'no KD effect shown: {100*d.mean():+.1f} ± {100*sd:.1f} points over {len(d)} seeds'
@@ -182,14 +197,24 @@ def record_kd_pair(rep:Report,         # the study's report
                    kd:list,            # the same for the distilled student, seeds in the same order
                    min_gap:float=0.03, # validation gap the teacher needs for a meaningful KD verdict
                    n_classes:int|None=None, # number of classes: a teacher under twice chance fails the gate
+                   epochs_cap=None,    # each arm's epoch cap: an int, or (alone cap, KD cap); None: convergence not checked
                   ) -> str:
     "Record `kd.<pair>.*` metrics and the verdict into `rep`; returns the verdict."
     acc = lambda r, split: float(r[split] if isinstance(r, dict) else (r.best_valid if split == 'valid' else r.test)['accuracy'])
     if len(alone) != len(kd) or not alone: raise FabkdError(f"record_kd_pair({pair!r}): {len(alone)} alone and {len(kd)} KD runs; allowed: the same number (>= 1), seeds in the same order.")
     t_valid, t_test = acc(teacher, 'valid'), acc(teacher, 'test')
     a_valid = np.mean([acc(r, 'valid') for r in alone]); a_test = np.array([acc(r, 'test') for r in alone]); k_test = np.array([acc(r, 'test') for r in kd])
-    verdict = kd_verdict(t_valid, a_valid, k_test - a_test, min_gap, 1/n_classes if n_classes else 0.0)
-    for k, v in dict(teacher_valid_accuracy=t_valid, teacher_test_accuracy=t_test, alone_valid_accuracy=a_valid, alone_test_accuracy=a_test.mean(),
+    extra, best = {}, None
+    if epochs_cap is not None:   # both arms must have stopped improving before their caps
+        caps = (epochs_cap, epochs_cap) if np.isscalar(epochs_cap) else tuple(epochs_cap)
+        ep = lambda r: (r['best_epoch'] if isinstance(r, dict) else r.best_epoch) + 1   # stored 0-based, shown 1-based
+        if any(isinstance(r, dict) and 'best_epoch' not in r for r in alone + kd):
+            raise FabkdError(f"record_kd_pair({pair!r}, epochs_cap={epochs_cap}): every run needs its 'best_epoch'; allowed: TrainResults or dicts with it.")
+        best = [(ep(r), int(caps[0])) for r in alone] + [(ep(r), int(caps[1])) for r in kd]
+        extra = dict(alone_best_epoch=float(np.mean([b for b, _ in best[:len(alone)]])), kd_best_epoch=float(np.mean([b for b, _ in best[len(alone):]])),
+                     epochs_cap=caps[1] if caps[0] == caps[1] else list(caps), converged=all(converged(b, c) for b, c in best))
+    verdict = kd_verdict(t_valid, a_valid, k_test - a_test, min_gap, 1/n_classes if n_classes else 0.0, best)
+    for k, v in dict(**extra, teacher_valid_accuracy=t_valid, teacher_test_accuracy=t_test, alone_valid_accuracy=a_valid, alone_test_accuracy=a_test.mean(),
                      kd_test_accuracy=k_test.mean(), teacher_minus_alone=t_test - a_test.mean(), kd_minus_alone=(k_test - a_test).mean(),
                      seeds=len(kd), verdict=verdict).items():
         rep.metric(f'kd.{pair}.{k}', v)
