@@ -252,6 +252,62 @@ STUDIES['udacisense_pipelines'] = Study(
                      recipe='seed000'),
     })
 
+def _folder(name, v):
+    if not Path(v).is_dir(): raise FabkdError(f"{name}={v!r} is not valid; allowed: an existing folder.")
+
+def _unlabeled_folder(name, v):
+    "An unlabeled folder is opened before the study starts: no images, or more than 5 % unreadable files, stop it here."
+    from fabkd.transfer import load_unlabeled_folder
+    load_unlabeled_folder(v, 32, [])
+
+STUDIES['kd_controls'] = Study(
+    'kd_controls', 'hinton2015', "Hinton's positive controls: does distillation transfer anything, and when does it pay?",
+    'kd_controls.ipynb',
+    params={'teacher': Param(str, _in('resnet18', 'resnet50', 'compact_cnn'), 'teacher architecture'),
+            'student': Param(str, _in('compact_cnn', 'tiny_dsnet', 'resnet18', 'mobilenet_v3_small'), 'student architecture'),
+            'datasets': Param(list, _each(_in('digits', 'defects', 'defects10')), 'datasets every experiment runs on'),
+            'experiments': Param(list, _each(_in('budgets', 'omitted', 'transfer')), '(a) budgets, (b) omitted class, (c) teacher knows more + unlabeled'),
+            'teacher_epochs': Param(int, _rng(1, integer=True), 'teacher epochs'),
+            'seeds': Param(list, _SEEDS, 'student seeds (>= 3 for a verdict)'),
+            'T': Param(float, _rng(0, lo_open=True), 'KD temperature of (a) and (c)'),
+            'alpha': Param(float, _rng(0, 1), 'KD soft-term weight on labeled images, (a) and (c)'),
+            'budgets': Param(list, _each(_rng(1, integer=True)), 'student epoch budgets of (a)'),
+            'omit_class': Param(int, _rng(0, integer=True), 'class left out of the transfer set in (b)'),
+            'omit_T': Param(float, _rng(0, lo_open=True), 'temperature of (b) (Hinton: 20)'),
+            'omit_epochs': Param(int, _rng(1, integer=True), 'student epochs of (b)'),
+            'omit_max_rate': Param(float, _rng(0, 0.5), 'largest fraction of transfer images the bias correction of (b) may turn into the omitted class'),
+            'omit_augment': Param(bool, None, 'augment the transfer images of (b) (teacher and student see the same view)'),
+            'labeled_per_class': Param(int, _rng(1, integer=True), 'labeled images per class the student gets in (c); the rest of its training split loses its labels'),
+            'teacher_n_per_class': Param(int, _rng(1, integer=True), "generated data: the teacher's labeled images per class, "
+                                         "from its own stream (None, and digits: the student's whole training split)", nullable=True),
+            'teacher_root': Param(str, _folder, 'an ImageFolder of further labeled images for the teacher (class folders named as the classes)', nullable=True),
+            'unlabeled_n': Param(int, _rng(0, integer=True), 'generated data: unlabeled images per class added in (c), from their own stream'),
+            'unlabeled_root': Param(str, _unlabeled_folder, 'a folder of unlabeled images added in (c) (any layout)', nullable=True),
+            'epochs': Param(int, _rng(1, integer=True), 'epoch cap of (c) on labeled + unlabeled images (arms on labeled images only: the same steps)'),
+            'patience': Param(int, _rng(1, integer=True), 'early stopping of (c), in epochs on labeled + unlabeled images'),
+            'recipe': Param(str, _in('one_cycle', 'seed000', 'seed003'), 'training recipe for every student')},
+    presets={
+        # smoke: digits only, a few epochs: every path runs and the models beat chance (tests/test_studies.py checks it)
+        'smoke': dict(data='digits', data_root=None, size=32, n_per_class=150, seed=0, threads=2, bs=64,
+                      teacher='resnet18', student='compact_cnn', datasets=['digits'],
+                      experiments=['budgets', 'omitted', 'transfer'], teacher_epochs=4, seeds=[0, 1], T=4.0, alpha=0.5,
+                      budgets=[2, 4], omit_class=3, omit_T=20.0, omit_epochs=3, omit_max_rate=0.01, omit_augment=False,
+                      labeled_per_class=15, teacher_n_per_class=None, teacher_root=None, unlabeled_n=0, unlabeled_root=None,
+                      epochs=3, patience=2, recipe='one_cycle'),
+        'cpu': dict(data='digits', data_root=None, size=32, n_per_class=150, seed=0, threads=2, bs=64,
+                    teacher='resnet18', student='compact_cnn', datasets=['digits', 'defects10'],
+                    experiments=['budgets', 'omitted', 'transfer'], teacher_epochs=30, seeds=[0, 1, 2], T=4.0, alpha=0.5,
+                    budgets=[5, 10, 30], omit_class=3, omit_T=20.0, omit_epochs=30, omit_max_rate=0.01, omit_augment=False,
+                    labeled_per_class=15, teacher_n_per_class=400, teacher_root=None, unlabeled_n=0, unlabeled_root=None,
+                    epochs=40, patience=8, recipe='one_cycle'),
+        'full': dict(data='digits', data_root=None, size=32, n_per_class=600, seed=0, threads=8, bs=64,
+                     teacher='resnet18', student='compact_cnn', datasets=['digits', 'defects10'],
+                     experiments=['budgets', 'omitted', 'transfer'], teacher_epochs=60, seeds=[0, 1, 2, 3, 4], T=4.0, alpha=0.5,
+                     budgets=[10, 30, 100], omit_class=3, omit_T=20.0, omit_epochs=60, omit_max_rate=0.01, omit_augment=False,
+                     labeled_per_class=30, teacher_n_per_class=2000, teacher_root=None, unlabeled_n=1000, unlabeled_root=None,
+                     epochs=60, patience=10, recipe='one_cycle'),
+    })
+
 def get_study(name:str) -> Study:
     "A registered study by name."
     check_choice('study', name, STUDIES)
@@ -266,6 +322,8 @@ _PAGES = {
     'fabgaurd_defects':     (('kd_seeds', 'performance', 'advice'), ('performance', 'model', 'size_mb')),
     'udacisense_pipelines': (('requirements', ('techniques', ['technique', 'size_mb', 'top1', 'cpu_latency_p50_ms', 'size_change_pct',
                                                               'latency_change_pct', 'top1_change_pts'])), ('techniques', 'technique', 'size_mb')),
+    'kd_controls':          (('omitted_class_summary', 'transfer_summary', ('budget_summary', ['data', 'epochs', 'alone_mean', 'kd_mean', 'gain_mean',
+                                                                                             'gain_std', 'verdict'])), None),
 }
 for _n, (_h, _c) in _PAGES.items(): STUDIES[_n].headline, STUDIES[_n].compression = _h, _c
 
@@ -302,6 +360,7 @@ _TEACHERS = {
     'cifar10_kd_quant':     lambda p: dict(arch='resnet50', stem=p['stem'], aug_variants=4, epochs=p['teacher_epochs']),
     'fabgaurd_defects':     lambda p: dict(arch='efficientnet_b0', stem='imagenet', aug_variants=4, epochs=p['teacher_epochs']),
     'udacisense_pipelines': lambda p: dict(arch='mobilenet_v3_small', stem='imagenet', aug_variants=4, epochs=p['epochs']),
+    'kd_controls':          lambda p: dict(arch=p['teacher'], stem='imagenet', aug_variants=4, epochs=p['teacher_epochs']),
 }
 for _n, _f in _TEACHERS.items():
     STUDIES[_n].teacher = lambda p, f=_f: dict(**f(p), recipe=p.get('teacher_recipe') or p['recipe'], seed=p['seed'], bs=p['bs'], pretrained=bool(p.get('pretrained')),
