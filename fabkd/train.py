@@ -116,6 +116,7 @@ def make_learner(model:torch.nn.Module, # the network to train
                  cbs=None,              # extra callbacks (e.g. KD)
                  monitor:str='accuracy',# validation metric that picks the best epoch
                  ckpt_dir=None,         # folder for best/last checkpoints
+                 keep_best:bool=True,   # end with the best epoch's weights (False: the last epoch's)
                 ) -> Learner:
     "A fastai Learner with the recipe's optimizer and loss, accuracy and macro-F1 metrics, and `BestEpoch`."
     check_choice('recipe', recipe, RECIPES)
@@ -126,7 +127,7 @@ def make_learner(model:torch.nn.Module, # the network to train
     f1 = F1Score(average='macro'); f1.name = 'macro_f1'
     if recipe == 'seed000' and monitor == 'accuracy': monitor = 'macro_f1'  # seed 000 selects on macro-F1
     learn = Learner(dls, model, loss_func=loss, opt_func=opt, lr=lr or r['lr'], metrics=[accuracy, f1],
-                    cbs=[BestEpoch(monitor, ckpt_dir=ckpt_dir)] + list(cbs or []))
+                    cbs=[BestEpoch(monitor, restore=keep_best, ckpt_dir=ckpt_dir)] + list(cbs or []))
     learn.recipe = recipe
     return learn
 
@@ -196,10 +197,11 @@ class StopAfterBest(EarlyStoppingCallback):
 def fit_best(model:torch.nn.Module, dls, epochs:int, recipe:str='one_cycle', cbs=None, loss_func=None, lr:float|None=None,
              ckpt_dir=None, quiet:bool=True, patience:int|None=None,
              name:str='', # how progress events name this training
+             keep_best:bool=True, # end with the best epoch's weights (False: the last epoch's)
             ) -> tuple:
     "Build the learner, fit it with its recipe and return `(learner, its BestEpoch, fit seconds)`; one process or one DDP rank."
     extra = [ProgressEvents(name)] if progress_active() else []
-    learn = make_learner(model, dls, recipe, lr=lr, loss_func=loss_func, cbs=list(cbs or []) + extra, ckpt_dir=ckpt_dir)
+    learn = make_learner(model, dls, recipe, lr=lr, loss_func=loss_func, cbs=list(cbs or []) + extra, ckpt_dir=ckpt_dir, keep_best=keep_best)
     be = learn.cbs.filter(lambda c: isinstance(c, BestEpoch))[0]
     stop = [StopAfterBest(monitor=be.monitor, comp=be.comp, patience=patience)] if patience is not None else []
     learn.add_cbs(stop)
@@ -213,6 +215,7 @@ def train_model(model:torch.nn.Module, dls, epochs:int=5, recipe:str='one_cycle'
                 cbs=None, loss_func=None, lr:float|None=None, ckpt_dir=None, quiet:bool=True,
                 patience:int|None=None, # stop after this many epochs without a better validation value (None: train all `epochs`)
                 nproc:int|None=None,    # DDP processes (None: the `use_processes` setting, 1 unless a study sets `nproc`)
+                keep_best:bool=True,    # return the best validation epoch's weights (False: the last epoch's, when the budget is what is studied)
                ) -> TrainResult:
     "Seed, train with `recipe`, keep the best validation epoch, evaluate once on test."
     if patience is not None: check_range('patience', patience, 1, integer=True)
@@ -221,16 +224,19 @@ def train_model(model:torch.nn.Module, dls, epochs:int=5, recipe:str='one_cycle'
         nproc = _ACTIVE_NPROC
         if nproc > 1:   # the run's setting: a model DDP cannot take (QAT's exported graph) trains here instead
             from .ddp import can_distribute
-            if not can_distribute(model): nproc, fallback = 1, True
-    where = f', {nproc} DDP processes' if nproc > 1 else ', in one process (DDP processes cannot receive this model)' if fallback else ''
+            if not keep_best: nproc, fallback = 1, 'DDP ranks return the best epoch, not the last'
+            elif not can_distribute(model): nproc, fallback = 1, 'DDP processes cannot receive this model'
+    where = f', {nproc} DDP processes' if nproc > 1 else f', in one process ({fallback})' if fallback else ''
     if nproc != 1:
         from .ddp import check_nproc
         check_nproc(nproc, dls.train.bs)
+        if not keep_best: raise FabkdError(f"keep_best=False is not valid with nproc={nproc}; allowed: nproc=1 (DDP ranks return the best epoch).")
     store = _ACTIVE_CHECKPOINTS
     if store is not None:   # a study run: this call may already be done (resume), or becomes a checkpoint
         key, sig = store.next_key(), _signature(model, dls, epochs, recipe, seed, cbs, lr, loss_func)
         if patience is not None: sig['patience'] = patience   # only when set: checkpoints of runs without it stay valid
         if nproc > 1: sig['nproc'] = nproc                    # a DDP training is another training (ranks see other batches)
+        if not keep_best: sig['keep'] = 'last'                 # other weights come back
         done = store.load(key, sig, model)
         if done is not None:
             progress('train_loaded', training=_training_name(model, cbs, key), source='checkpoint', test_accuracy=done.test.get('accuracy'))
@@ -243,7 +249,7 @@ def train_model(model:torch.nn.Module, dls, epochs:int=5, recipe:str='one_cycle'
                       ckpt_dir=ckpt_dir, quiet=quiet, patience=patience, name=name)
         hist, best_ep, secs = out['history'], out['best_epoch'], out['seconds']
     else:
-        learn, be, secs = fit_best(model, dls, epochs, recipe, cbs, loss_func, lr, ckpt_dir, quiet, patience, name)
+        learn, be, secs = fit_best(model, dls, epochs, recipe, cbs, loss_func, lr, ckpt_dir, quiet, patience, name, keep_best)
         hist, best_ep, model = be.history, be.best_ep, learn.model
     test = evaluate(model, dls[2], dls.c, device=dls.device) if len(dls.loaders) > 2 else {}
     res = TrainResult(model.cpu(), hist, int(best_ep), hist.loc[best_ep].to_dict(), hist.iloc[-1].to_dict(), test, secs)
