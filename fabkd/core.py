@@ -16,7 +16,7 @@ import torch
 __all__ = ['TMP_PREFIX', 'FabkdError', 'check_choice', 'check_range', 'seed_everything', 'set_threads', 'default_device',
            'fabkd_home', 'project_root', 'atomic_path', 'atomic_write_text', 'atomic_write_json', 'clean_stale',
            'progress_to', 'pid_alive', 'progress_active', 'progress', 'save_weights', 'load_weights', 'git_commit',
-           'cpu_name', 'provenance']
+           'cpu_name', 'cpu_isa', 'provenance']
 
 # %% ../nbs/00_core.ipynb #043f321e
 class FabkdError(ValueError):
@@ -237,6 +237,13 @@ def cpu_name():
     except OSError: pass
     return platform.processor() or platform.machine()
 
+def cpu_isa() -> dict:
+    "What the CPU's kernels may use: torch's dispatch level and the AVX-512 / AMX flags oneDNN picks its kernels by."
+    try: flags = next((l.split(':', 1)[1].split() for l in Path('/proc/cpuinfo').read_text().splitlines() if l.startswith('flags')), [])
+    except OSError: flags = []
+    return dict(torch_capability=torch.backends.cpu.get_cpu_capability(), avx512='avx512f' in flags, avx512_vnni='avx512_vnni' in flags,
+                amx='amx_tile' in flags, onednn_max_cpu_isa=os.environ.get('ONEDNN_MAX_CPU_ISA'))
+
 def provenance():
     "Where and with what a result was produced: commit, versions, hardware, threads, time."
     vers = {}
@@ -244,6 +251,6 @@ def provenance():
         try: vers[p] = metadata.version(p)
         except metadata.PackageNotFoundError: vers[p] = None
     return dict(git_commit=git_commit(), python=platform.python_version(), packages=vers,
-                cpu=cpu_name(), cpu_count=os.cpu_count(), torch_threads=torch.get_num_threads(),
+                cpu=cpu_name(), cpu_isa=cpu_isa(), cpu_count=os.cpu_count(), torch_threads=torch.get_num_threads(),
                 gpu=torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
                 platform=platform.platform(), time_utc=time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()))

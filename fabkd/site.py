@@ -105,8 +105,11 @@ def key_metrics(res:dict) -> dict:
 def _comparison(previous:dict, res:dict) -> str:
     now, before = key_metrics(res), previous['metrics']
     rows = [dict(metric=k, previous=before[k], this_run=now[k], change=now[k] - before[k]) for k in now if k in before]
+    cpu, cpu_before = res.get('provenance', {}).get('cpu'), previous.get('cpu')
+    where = ('' if cpu_before == cpu else f"; ⚠ **on another CPU** ({cpu_before or 'not recorded'}, this run: {cpu}): the same seed "
+             "trains to other weights there, so a difference is not the code's alone")
     return (f"**Compared with the previous published run** `{previous['run_id']}` (same preset and data, commit "
-            f"`{str(previous['commit'])[:10]}`; timings are left out, they belong to `make bench`):\n\n" + md_table(rows))
+            f"`{str(previous['commit'])[:10]}`{where}; timings are left out, they belong to `make bench`):\n\n" + md_table(rows))
 
 def findings_markdown(res:dict,           # a run's results.json
                       study,              # its registered `Study`
@@ -141,7 +144,7 @@ def parameters_markdown(res:dict, study) -> str:
 # %% ../nbs/75_site.ipynb #5858a113
 def _history_record(res:dict) -> dict:
     return dict(run_id=res['run_id'], preset=res['preset'], data=res['parameters'].get('data'), commit=res['provenance'].get('git_commit'),
-                time_utc=res['provenance'].get('time_utc'), metrics=key_metrics(res))
+                time_utc=res['provenance'].get('time_utc'), cpu=res['provenance'].get('cpu'), metrics=key_metrics(res))
 
 def _previous(history:list, res:dict) -> dict|None:
     "The newest earlier published run with the same preset and data."

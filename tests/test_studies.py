@@ -30,6 +30,8 @@ def test_all_studies_at_smoke_preset(smoke_runs):
     (['study', 'run', 'small_cnn_kd', '--preset', 'smoke', '-p', 'kd_modes', 'online'], "kd_modes='online' is not valid"),
     (['study', 'run', 'small_cnn_kd', '--preset', 'smoke', '-p', 'nproc', '3'], 'bs=32 is not valid with nproc=3'),
     (['study', 'run', '--all', '--preset', 'huge'], "preset='huge' is not valid"),
+    (['study', 'run', 'kd_controls', '--preset', 'smoke', '-p', 'unlabeled_root', '/no/such/folder'], "unlabeled_root='/no/such/folder' is not valid"),
+    (['study', 'run', 'kd_controls', '--preset', 'smoke', '-p', 'experiments', 'budgets,magic'], "experiments='magic' is not valid"),
     (['study', 'run', 'small_cnn_kd', '--resume', 'nosuch-run'], "run_id='nosuch-run' of study 'small_cnn_kd' is not found"),
     (['study', 'run', 'small_cnn_kd', '--resume', 'x', '-p', 'alpha', '0.5'], '--resume continues one run with its own preset'),
 ])
@@ -93,3 +95,33 @@ def test_smoke_budget_curve(smoke_runs):
     assert abs(main['gain_mean'] - (sum(kd) - sum(alone))/len(kd)) < 1e-9
     views = [r['views'] for r in res['tables']['view_counts']]
     assert any('unlimited' in v for v in views) and len(views) == len(set(p['variant_counts']) | {p['aug_variants']}) + 1
+
+def test_unreadable_unlabeled_folder_runs_nothing(tmp_path):
+    "A folder of unlabeled images with no readable image (or > 5 % bad files) stops kd_controls before any run folder."
+    bad, out = tmp_path/'unlabeled', tmp_path/'runs'
+    bad.mkdir()
+    for i in range(3): (bad/f'{i}.txt').write_text('not an image')
+    r = subprocess.run([FABKD, 'study', 'run', 'kd_controls', '--preset', 'smoke', '-p', 'unlabeled_root', str(bad), '--out-root', str(out)],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and 'has no readable image (3 file(s))' in r.stderr and 'Traceback' not in r.stderr, r.stderr[-2000:]
+    assert not out.exists() or list(out.iterdir()) == []
+
+def test_kd_controls_smoke(smoke_runs):
+    "kd_controls at smoke: the omitted-class control, the four transfer arms with matched steps, and converged-or-not KD pairs."
+    root, _ = smoke_runs
+    (run,) = (root/'kd_controls').iterdir()
+    res = load_results(run); m, t = res['metrics'], res['tables']
+    assert m['teacher.digits.test_accuracy'] > 0.5
+    # the student trained alone without the class cannot name it; the correction never lowers the unseen class
+    assert m['omitted.digits.alone_unseen_mean'] == 0.0
+    assert m['omitted.digits.unseen_after_mean'] >= m['omitted.digits.unseen_before_mean']
+    assert {r['data'] for r in t['omitted_class']} == {'digits'} and len(t['omitted_class']) == len(res['seeds'])
+    runs = t['transfer_runs']
+    assert sorted({r['arm'] for r in runs}) == ['alone', 'kd_labeled', 'kd_unlabeled', 'pseudo_label']
+    assert all(r['test_accuracy'] > 0.3 for r in runs), [(r['arm'], r['test_accuracy']) for r in runs]   # chance is 0.1
+    cap = {r['arm']: (r['epochs_cap'], r['n_train']) for r in runs}
+    steps = {a: c*max(1, n//res['parameters']['bs']) for a, (c, n) in cap.items()}
+    assert abs(steps['alone'] - steps['kd_unlabeled']) <= max(1, cap['alone'][1]//res['parameters']['bs']), steps   # same steps, to one epoch
+    for pair in ('digits:kd_labeled', 'digits:kd_unlabeled'):
+        for k in ('alone_best_epoch', 'kd_best_epoch', 'epochs_cap', 'converged', 'verdict'): assert f'kd.{pair}.{k}' in m, (pair, k)
+        assert m[f'kd.{pair}.converged'] or m[f'kd.{pair}.verdict'].startswith('not converged')
