@@ -106,8 +106,10 @@ def _comparison(previous:dict, res:dict) -> str:
     now, before = key_metrics(res), previous['metrics']
     rows = [dict(metric=k, previous=before[k], this_run=now[k], change=now[k] - before[k]) for k in now if k in before]
     cpu, cpu_before = res.get('provenance', {}).get('cpu'), previous.get('cpu')
-    where = ('' if cpu_before == cpu else f"; ⚠ **on another CPU** ({cpu_before or 'not recorded'}, this run: {cpu}): the same seed "
-             "trains to other weights there, so a difference is not the code's alone")
+    if cpu_before == cpu: where = ''
+    elif cpu_before is None: where = f"; the previous run's CPU was not recorded (this run: {cpu})"
+    else: where = (f"; ⚠ **on another CPU** ({cpu_before}, this run: {cpu}): the same seed trains to other weights there, "
+                   "so a difference is not the code's alone")
     return (f"**Compared with the previous published run** `{previous['run_id']}` (same preset and data, commit "
             f"`{str(previous['commit'])[:10]}`{where}; timings are left out, they belong to `make bench`):\n\n" + md_table(rows))
 
