@@ -2,7 +2,7 @@
 import json, os, subprocess
 import pytest
 from fabkd.studies import STUDIES
-from fabkd.report import load_results
+from fabkd.report import load_results, kd_meaningful
 from conftest import FABKD
 
 def test_study_list_names_every_study():
@@ -124,4 +124,5 @@ def test_kd_controls_smoke(smoke_runs):
     assert abs(steps['alone'] - steps['kd_unlabeled']) <= max(1, cap['alone'][1]//res['parameters']['bs']), steps   # same steps, to one epoch
     for pair in ('digits:kd_labeled', 'digits:kd_unlabeled'):
         for k in ('alone_best_epoch', 'kd_best_epoch', 'epochs_cap', 'converged', 'verdict'): assert f'kd.{pair}.{k}' in m, (pair, k)
-        assert m[f'kd.{pair}.converged'] or m[f'kd.{pair}.verdict'].startswith('not converged')
+        # an arm still improving at its cap never yields a KD finding (the teacher gate may speak first)
+        assert m[f'kd.{pair}.converged'] or not kd_meaningful(m[f'kd.{pair}.verdict']), (pair, m[f'kd.{pair}.verdict'])
