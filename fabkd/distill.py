@@ -205,6 +205,7 @@ def kd_sweep(splits,                 # `Splits` to train and evaluate on
              mode:str='cache',       # 'cache': teacher logits computed once per (image, variant); 'live': the teacher runs on every batch
              mixup:float=0.0,        # fastai `MixUp` Beta α for alone and distilled runs alike (live mode; 0: off)
              baseline:bool=True,     # include the student alone
+             patience:int|None=None, # early stopping for every run (None: all `epochs`); `epochs` is then the cap
              student_kwargs:dict|None=None, # extra create_model arguments for the student
              log=None,               # optional progress printer
             ) -> pd.DataFrame:
@@ -232,11 +233,11 @@ def kd_sweep(splits,                 # `Splits` to train and evaluate on
             seed_everything(seed)
             m = create_model(student, splits.c, **(student_kwargs or {}))
             cbs = ([MixUp(mixup)] if mixup else []) + ([KDCallback(teacher, T=T, alpha=a, cache=cache)] if kind == 'kd' else [])
-            r = train_model(m, d, epochs=epochs, recipe=recipe, seed=seed, cbs=cbs or None)
+            r = train_model(m, d, epochs=epochs, recipe=recipe, seed=seed, cbs=cbs or None, patience=patience)
             rows.append(dict(kind=kind, mode=mode, aug_variants=aug_variants, mixup=mixup, epochs=epochs, T=T, alpha=a, seed=seed,
                              test_accuracy=r.test['accuracy'], test_macro_f1=r.test['macro_f1'],
                              valid_best_accuracy=r.best_valid['accuracy'], valid_last_accuracy=r.last_valid['accuracy'],
-                             best_epoch=r.best_epoch, train_seconds=r.seconds,
+                             best_epoch=r.best_epoch, epochs_run=len(r.history), train_seconds=r.seconds,
                              history=r.history.reset_index().drop(columns=['time'], errors='ignore').to_dict('records')))
             if log: log(f"seed {seed} {kind:<5} {mode} {epochs} epochs T={T} alpha={a}: test acc {r.test['accuracy']:.3f}")
     return pd.DataFrame(rows)

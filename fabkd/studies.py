@@ -98,6 +98,9 @@ def validate(study:Study, preset:str='cpu', overrides:dict|None=None) -> dict:
         root = params.get('data_root')
         if not root or not Path(root).is_dir():
             raise FabkdError(f"data_root={root!r} is not valid for data={params['data']!r}; allowed: an existing folder holding the dataset.")
+    if params.get('unlabeled_n') and 'datasets' not in params and params.get('data') not in ('defects', 'defects10'):
+        raise FabkdError(f"unlabeled_n={params['unlabeled_n']} is not valid for data={params.get('data')!r}; allowed: 0, or generated data "
+                         "('defects', 'defects10'); unlabeled_root takes a folder of images.")
     if params.get('pretrained'):   # the one download fabkd makes: checked (and done) here, before any run folder exists
         if preset != 'full':
             raise FabkdError(f"pretrained=True is not valid at preset {preset!r}; allowed: pretrained=false, or preset 'full' (ImageNet starts are the seed's scale).")
@@ -110,6 +113,31 @@ def validate(study:Study, preset:str='cpu', overrides:dict|None=None) -> dict:
 
 # %% ../nbs/60_studies.ipynb #4d628346
 _SEEDS = lambda n, v: _each(_rng(0, 2**32 - 1, integer=True))(n, v)
+
+def _folder(name, v):
+    if not Path(v).is_dir(): raise FabkdError(f"{name}={v!r} is not valid; allowed: an existing folder.")
+
+def _unlabeled_folder(name, v):
+    "An unlabeled folder is opened before the study starts: no images, or more than 5 % unreadable files, stop it here."
+    from fabkd.transfer import load_unlabeled_folder
+    load_unlabeled_folder(v, 32, [])
+
+_ARMS = ('alone', 'kd_labeled', 'kd_unlabeled', 'pseudo_label')   # fabkd.transfer.TRANSFER_ARMS (not imported: torch-free registry)
+# a teacher that knows more than the student's labels, and images without labels (fabkd.transfer); every distilling study may take them
+_TRANSFER = {
+    'labeled_per_class': Param(int, _rng(1, integer=True), 'labeled images per class the student keeps in the teacher-knows-more comparison; '
+                               'the rest of its training split loses its labels'),
+    'teacher_n_per_class': Param(int, _rng(1, integer=True), "generated data: the teacher's labeled images per class, from its own stream "
+                                 "(None: the student's whole training split)", nullable=True),
+    'teacher_root': Param(str, _folder, 'an ImageFolder of further labeled images for the teacher (class folders named as the classes)', nullable=True),
+    'unlabeled_n': Param(int, _rng(0, integer=True), 'generated data: unlabeled images per class added to the transfer set, from their own stream'),
+    'unlabeled_root': Param(str, _unlabeled_folder, 'a folder of unlabeled images added to the transfer set (any layout)', nullable=True),
+    'transfer_T': Param(float, _rng(0, lo_open=True), 'KD temperature of the teacher-knows-more comparison'),
+    'transfer_alpha': Param(float, _rng(0, 1), 'KD soft-term weight on labeled images there (unlabeled ones: soft only)'),
+    'patience': Param(int, _rng(1, integer=True), 'early stopping of every student comparison (epochs without a better validation score; '
+                      '`epochs` is the cap)', nullable=True),
+}
+_STUDENT_ARMS = {'arms': Param(list, _each(_in(*_ARMS)), 'students of the teacher-knows-more comparison ([]: skip it)')}
 STUDIES = {
     'small_cnn_kd': Study(
         'small_cnn_kd', '003', 'ResNet18 teacher → compact CNN: does distillation help a 107K-parameter student?',
@@ -128,22 +156,31 @@ STUDIES = {
                 'budgets': Param(list, _each(_rng(1, integer=True)), 'student epoch budgets of the KD budget curve (`epochs` is always one)'),
                 'kd_modes': Param(list, _each(_in('cache', 'live')), "KD modes of the budget curve: 'cache' (precomputed on aug_variants views), 'live' (teacher on every batch, unlimited views)"),
                 'mixup': Param(float, _rng(0), 'MixUp α for both students in live mode (0: off)'),
-                'variant_counts': Param(list, _each(_rng(1, integer=True)), 'cached views per image compared at `epochs` (their effect on KD)')},
+                'variant_counts': Param(list, _each(_rng(1, integer=True)), 'cached views per image compared at `epochs` (their effect on KD)'),
+                **_TRANSFER, **_STUDENT_ARMS},
         presets={
             # smoke uses digits, the easy set, for 2 epochs: its models must beat chance, so a broken pipeline shows
             'smoke': dict(data='digits', data_root=None, size=32, n_per_class=12, seed=0, threads=2, bs=32, teacher_epochs=2,
                           epochs=2, seeds=[0, 1], T=4.0, alpha=0.7, grid_T=[2.0, 4.0], grid_alpha=[0.5], grid_epochs=1,
                           stem='imagenet', recipe='one_cycle', aug_variants=2, budgets=[1, 2], kd_modes=['cache', 'live'], mixup=0.0,
-                          variant_counts=[1]),
-            # the teacher trains 60 epochs (banked once, ~11 min): at 20 (0.932 test) a student alone trained 30 epochs beat it (0.964)
+                          variant_counts=[1], patience=None, labeled_per_class=5, teacher_n_per_class=None, teacher_root=None,
+                          unlabeled_n=0, unlabeled_root=None, transfer_T=1.0, transfer_alpha=0.9,
+                          arms=['alone', 'kd_unlabeled', 'pseudo_label']),
+            # the teacher trains 60 epochs (banked once, ~11 min); students on seed 000's plateau recipe with early stopping, so
+            # both arms converge (one-cycle puts the best epoch at the end of any cap). The budget curve, live mode, view counts
+            # and T×α grid run at `full` (or as a sweep), so the study fits 20 minutes on 2 cores
             'cpu': dict(data='defects10', data_root=None, size=64, n_per_class=150, seed=0, threads=2, bs=64, teacher_epochs=60,
-                        epochs=10, seeds=[0, 1, 2], T=4.0, alpha=0.7, grid_T=[1.0, 2.0, 3.0, 4.0, 5.0],
-                        grid_alpha=[0.1, 0.3, 0.5, 0.7, 0.9], grid_epochs=3, stem='imagenet', recipe='one_cycle', aug_variants=4,
-                        budgets=[5, 10, 20], kd_modes=['cache', 'live'], mixup=0.0, variant_counts=[1, 16]),
+                        epochs=40, seeds=[0, 1, 2], T=4.0, alpha=0.7, grid_T=[], grid_alpha=[], grid_epochs=3, stem='imagenet',
+                        recipe='seed000', teacher_recipe='one_cycle', aug_variants=4, budgets=[], kd_modes=['cache'], mixup=0.0,
+                        variant_counts=[], patience=6, labeled_per_class=15, teacher_n_per_class=None, teacher_root=None,
+                        unlabeled_n=0, unlabeled_root=None, transfer_T=1.0, transfer_alpha=0.9,
+                        arms=['alone', 'kd_unlabeled', 'pseudo_label']),
             'full': dict(data='cifar10', data_root=None, size=32, n_per_class=2, seed=0, threads=8, bs=128, teacher_epochs=15,
                          epochs=15, seeds=[0, 1, 2], T=4.0, alpha=0.7, grid_T=[1.0, 2.0, 3.0, 4.0, 5.0],
                          grid_alpha=[0.1, 0.3, 0.5, 0.7, 0.9], grid_epochs=15, stem='cifar', recipe='seed003', aug_variants=8,
-                         budgets=[15, 30, 60], kd_modes=['cache', 'live'], mixup=0.2, variant_counts=[1, 32]),
+                         budgets=[15, 30, 60], kd_modes=['cache', 'live'], mixup=0.2, variant_counts=[1, 32], patience=None,
+                         labeled_per_class=50, teacher_n_per_class=None, teacher_root=None, unlabeled_n=0, unlabeled_root=None,
+                         transfer_T=1.0, transfer_alpha=0.9, arms=['alone', 'kd_labeled', 'kd_unlabeled', 'pseudo_label']),
         }),
 }
 
@@ -204,17 +241,24 @@ STUDIES['fabgaurd_defects'] = Study(
             'T': Param(float, _rng(0, lo_open=True), 'KD temperature'), 'alpha': Param(float, _rng(0, 1), 'KD soft-term weight'),
             'calib_n': Param(int, _rng(1, integer=True), 'calibration images (class-balanced)'),
             'qat_epochs': Param(int, _rng(1, integer=True), 'QAT epochs'),
-            'recipe': Param(str, _in('one_cycle', 'seed000', 'seed003'), 'training recipe')},
+            'recipe': Param(str, _in('one_cycle', 'seed000', 'seed003'), 'training recipe'),
+            **_TRANSFER, **_STUDENT_ARMS},
     presets={
         'smoke': dict(data='defects', data_root=None, size=32, n_per_class=8, seed=0, threads=2, bs=32, teacher_epochs=1, epochs=1,
-                      seeds=[0, 1], T=4.0, alpha=0.7, calib_n=48, qat_epochs=1, recipe='seed000'),
-        # the EfficientNet-B0 teacher gets its own recipe: with the seed's (Adam 1e-3, plateau) it reached 0.250 test in 8 epochs,
-        # below MobileNetV3-Small alone (0.503); one-cycle for 30 epochs reached 0.743 on an AMD EPYC (run 20261123-023414-4f33b4)
-        # and 0.610 on an Intel Xeon (run 20261123-065710-8cf8fe), both above the student alone. Students keep seed 000's.
-        'cpu': dict(data='defects', data_root=None, size=64, n_per_class=150, seed=0, threads=2, bs=32, teacher_epochs=30, epochs=8,
-                    seeds=[0, 1, 2], T=4.0, alpha=0.7, calib_n=500, qat_epochs=2, recipe='seed000', teacher_recipe='one_cycle'),
+                      seeds=[0, 1], T=4.0, alpha=0.7, calib_n=48, qat_epochs=1, recipe='seed000', patience=None,
+                      labeled_per_class=2, teacher_n_per_class=None, teacher_root=None, unlabeled_n=0, unlabeled_root=None,
+                      transfer_T=1.0, transfer_alpha=0.9, arms=['alone', 'kd_unlabeled', 'pseudo_label']),
+        # the EfficientNet-B0 teacher gets its own recipe (one-cycle; seed 000's plateau recipe did not train it in the cpu
+        # budget) and 60 epochs; students keep seed 000's recipe with early stopping. The report's prose gives the evidence.
+        'cpu': dict(data='defects', data_root=None, size=64, n_per_class=150, seed=0, threads=2, bs=32, teacher_epochs=60,
+                    epochs=50, seeds=[0, 1, 2], T=4.0, alpha=0.7, calib_n=500, qat_epochs=2, recipe='seed000',
+                    teacher_recipe='one_cycle', patience=6, labeled_per_class=30, teacher_n_per_class=None,
+                    teacher_root=None, unlabeled_n=0, unlabeled_root=None, transfer_T=1.0, transfer_alpha=0.9,
+                    arms=['alone', 'kd_unlabeled', 'pseudo_label']),
         'full': dict(data='imagefolder', data_root=None, size=224, n_per_class=2, seed=0, threads=8, bs=32, teacher_epochs=30, epochs=30,
-                     seeds=[0, 1, 2], T=4.0, alpha=0.7, calib_n=500, qat_epochs=3, recipe='seed000'),
+                     seeds=[0, 1, 2], T=4.0, alpha=0.7, calib_n=500, qat_epochs=3, recipe='seed000', patience=6,
+                     labeled_per_class=30, teacher_n_per_class=None, teacher_root=None, unlabeled_n=0, unlabeled_root=None,
+                     transfer_T=1.0, transfer_alpha=0.9, arms=['alone', 'kd_labeled', 'kd_unlabeled', 'pseudo_label']),
     })
 
 STUDIES['udacisense_pipelines'] = Study(
@@ -252,14 +296,6 @@ STUDIES['udacisense_pipelines'] = Study(
                      recipe='seed000'),
     })
 
-def _folder(name, v):
-    if not Path(v).is_dir(): raise FabkdError(f"{name}={v!r} is not valid; allowed: an existing folder.")
-
-def _unlabeled_folder(name, v):
-    "An unlabeled folder is opened before the study starts: no images, or more than 5 % unreadable files, stop it here."
-    from fabkd.transfer import load_unlabeled_folder
-    load_unlabeled_folder(v, 32, [])
-
 STUDIES['kd_controls'] = Study(
     'kd_controls', 'hinton2015', "Hinton's positive controls: does distillation transfer anything, and when does it pay?",
     'kd_controls.ipynb',
@@ -278,15 +314,8 @@ STUDIES['kd_controls'] = Study(
             'omit_max_rate': Param(float, _rng(0, 0.5), 'largest fraction of transfer images the bias correction of (b) may turn into the omitted class'),
             'omit_augment': Param(bool, None, 'augment the transfer images of (b) (teacher and student see the same view)'),
             'omit_recipe': Param(str, _in('one_cycle', 'seed000', 'seed003'), 'training recipe of (b), trained for exactly omit_epochs'),
-            'transfer_T': Param(float, _rng(0, lo_open=True), 'KD temperature of (c)'),
-            'transfer_alpha': Param(float, _rng(0, 1), 'KD soft-term weight on labeled images of (c) (unlabeled ones: soft only)'),
-            'labeled_per_class': Param(int, _rng(1, integer=True), 'labeled images per class the student gets in (c); the rest of its training split loses its labels'),
-            'teacher_n_per_class': Param(int, _rng(1, integer=True), "generated data: the teacher's labeled images per class, "
-                                         "from its own stream (None, and digits: the student's whole training split)", nullable=True),
-            'teacher_root': Param(str, _folder, 'an ImageFolder of further labeled images for the teacher (class folders named as the classes)', nullable=True),
-            'unlabeled_n': Param(int, _rng(0, integer=True), 'generated data: unlabeled images per class added in (c), from their own stream'),
-            'unlabeled_root': Param(str, _unlabeled_folder, 'a folder of unlabeled images added in (c) (any layout)', nullable=True),
             'epochs': Param(int, _rng(1, integer=True), 'epoch cap of (c) on labeled + unlabeled images (arms on labeled images only: the same steps)'),
+            **{k: v for k, v in _TRANSFER.items() if k != 'patience'},
             'patience': Param(int, _rng(1, integer=True), 'early stopping of (c), in epochs on labeled + unlabeled images'),
             'recipe': Param(str, _in('one_cycle', 'seed000', 'seed003'), 'training recipe for every student')},
     presets={

@@ -17,11 +17,13 @@ from .data import ImageData, Splits, ImageDataset, make_defects, load_imagefolde
 from .distill import UNLABELED, KDCallback, TeacherLogitCache
 from .models import create_model
 from .train import train_model
+from .report import record_kd_pair, converged
 
 # %% auto #0
 __all__ = ['STREAMS', 'TRANSFER_ARMS', 'generated_images', 'without_labels', 'labeled_subset', 'add_images', 'teacher_splits',
-           'load_unlabeled_folder', 'matched_epochs', 'class_logits', 'pseudo_labeled', 'omitted_class_bias',
-           'with_class_bias', 'UnseenClassCurve', 'omitted_class_run', 'transfer_arms']
+           'load_unlabeled_folder', 'transfer_sets', 'folder_note', 'matched_epochs', 'class_logits', 'pseudo_labeled',
+           'omitted_class_bias', 'with_class_bias', 'UnseenClassCurve', 'omitted_class_run', 'transfer_arms',
+           'transfer_verdicts']
 
 # %% ../nbs/12_transfer.ipynb #23b89328
 STREAMS = {'teacher': 1_000_000, 'unlabeled': 2_000_000}   # first image index of each stream; `load_splits` uses indices from 0
@@ -118,6 +120,32 @@ def load_unlabeled_folder(root,              # a folder of images, any layout
     info = dict(files=len(files), images=len(ims), skipped=bad, resized=resized,
                 converted={m: n for m, n in modes.items() if m != 'RGB'})
     return ImageData(np.stack(ims), np.full(len(ims), UNLABELED), list(classes), 'unlabeled'), info
+
+# %% ../nbs/12_transfer.ipynb #2577bf25
+def transfer_sets(splits:Splits,           # the student's splits
+                  data:str,                # the dataset name (`unlabeled_n` needs generated data)
+                  size:int,                # image side in pixels
+                  labeled_per_class:int,   # labeled images per class the student keeps
+                  seed:int=0,              # which images keep their labels; the generator's seed
+                  unlabeled_n:int=0,       # generated data: unlabeled images per class from the unlabeled stream
+                  unlabeled_root=None,     # a folder of unlabeled images (any layout)
+                 ) -> tuple:
+    "`(labeled Splits, unlabeled ImageData, folder info or None)`: the student's labeled images and every image it gets without a label."
+    if unlabeled_n and data not in ('defects', 'defects10'):
+        raise FabkdError(f"unlabeled_n={unlabeled_n} is not valid for data={data!r}; allowed: 0, or generated data ('defects', 'defects10'); "
+                         "unlabeled_root takes a folder of images.")
+    lab, unl = labeled_subset(splits.train, labeled_per_class, seed=seed)
+    lab_sp, info = Splits(lab, splits.valid, splits.test), None
+    if unlabeled_n: unl = add_images(Splits(unl, splits.valid, splits.test), without_labels(generated_images(data, unlabeled_n, size, seed, 'unlabeled'))).train
+    if unlabeled_root is not None:
+        folder, info = load_unlabeled_folder(unlabeled_root, size, splits.classes)
+        unl = add_images(Splits(unl, splits.valid, splits.test), folder).train
+    return lab_sp, unl, info
+
+def folder_note(info:dict) -> str:
+    "One line for the page: what an unlabeled folder gave, skipped and converted."
+    return (f"unlabeled_root: {info['images']} images used; {len(info['skipped'])} skipped (not images or unreadable): "
+            f"{', '.join(info['skipped'][:10]) or 'none'}; {info['resized']} resized; converted to RGB: {info['converted'] or 'none'}")
 
 # %% ../nbs/12_transfer.ipynb #066e2af5
 def matched_epochs(epochs:int,      # epochs on the reference training set
@@ -265,3 +293,29 @@ def transfer_arms(labeled:Splits,          # the student's splits: its labeled t
                          epochs_run=len(r.history), steps=len(r.history)*max(1, len(sp.train)//bs), test_accuracy=r.test['accuracy'],
                          test_macro_f1=r.test['macro_f1'], valid_best_accuracy=r.best_valid['accuracy']))
     return rows
+
+# %% ../nbs/12_transfer.ipynb #bc2f746d
+def transfer_verdicts(rep,                  # the study's `Report`
+                      runs,                 # rows of `transfer_arms` for every seed (a DataFrame)
+                      teacher,              # `TrainResult` of the teacher the arms distilled from
+                      name:str,             # pair prefix: KD pairs are recorded as `kd.<name>:<arm>.*`
+                      n_classes:int,        # classes (the gate's chance level)
+                     ) -> 'pd.DataFrame':
+    "Record every distilled arm as a KD pair against the student alone, and KD on unlabeled images − self-training; one summary row per arm."
+    import pandas as pd
+    arm = lambda a: runs[runs.arm == a].sort_values('seed')
+    per = lambda a: [dict(valid=r.valid_best_accuracy, test=r.test_accuracy, best_epoch=r.best_epoch) for r in arm(a).itertuples()]
+    sd = lambda v: float(v.std(ddof=1)) if len(v) > 1 else float('nan')   # a std over one seed is undefined
+    caps = {a: int(arm(a).epochs_cap.iloc[0]) for a in runs.arm.unique()}
+    verdicts = {k: record_kd_pair(rep, f'{name}:{k}', teacher, per('alone'), per(k), n_classes=n_classes, epochs_cap=(caps['alone'], caps[k]))
+                for k in ('kd_labeled', 'kd_unlabeled') if k in caps and 'alone' in caps}
+    alone, rows = arm('alone').test_accuracy.to_numpy() if 'alone' in caps else None, []
+    for a in runs.arm.unique():
+        x = arm(a); diff = x.test_accuracy.to_numpy() - alone if alone is not None else np.full(len(x), np.nan)
+        rows.append(dict(arm=a, n_train=int(x.n_train.iloc[0]), epochs_cap=caps[a], best_epoch_mean=x.best_epoch.mean() + 1,
+                         test_accuracy_mean=x.test_accuracy.mean(), test_accuracy_std=sd(x.test_accuracy), minus_alone_mean=diff.mean(),
+                         minus_alone_std=sd(diff), converged=all(converged(b + 1, caps[a]) for b in x.best_epoch), verdict=verdicts.get(a, '')))
+    if {'kd_unlabeled', 'pseudo_label'} <= set(caps):
+        d = arm('kd_unlabeled').test_accuracy.to_numpy() - arm('pseudo_label').test_accuracy.to_numpy()
+        rep.metric(f'transfer.{name}.kd_minus_pseudo_mean', float(d.mean())); rep.metric(f'transfer.{name}.kd_minus_pseudo_std', sd(d))
+    return pd.DataFrame(rows)
