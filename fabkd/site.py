@@ -257,11 +257,16 @@ def site_pages(latest_dir=None) -> dict:
 
 def _page_name(section, p): return f"{'studies/' if section == 'Studies' else ''}{p.stem}.html"
 
+def _left(s:pd.DataFrame, cols:list) -> str:
+    "CSS that left-aligns the text columns of the studies table (nth-child counts from 1)."
+    return ''.join(f'<style>table.studies td:nth-child({list(s.columns).index(c) + 1}) {{ text-align: left; }}</style>' for c in cols)
+
 def _summary_html(latest_dir) -> str:
     s = studies_summary(latest_dir)
     if s.empty: return ''
     s['study'] = [f'<a href="studies/{n}.html">{html.escape(n)}</a>' for n in s.study]
-    return '<h2>Studies</h2>' + s.to_html(index=False, escape=False, border=0)
+    text = [c for c in s.columns if not pd.api.types.is_numeric_dtype(s[c])]   # words read from the left; numbers stay right-aligned
+    return '<h2>Studies</h2>' + s.to_html(index=False, escape=False, border=0, classes='studies') + _left(s, text)
 
 def build_preview(out, latest_dir=None) -> Path:
     "Static HTML preview of the site (nbconvert), for machines without Quarto; returns the index page."

@@ -54,6 +54,8 @@ class Study:
     headline: tuple = ()          # recorded tables its page leads with: 'name' or ('name', [columns])
     teacher: object = None        # params -> the teacher bank arguments (arch, epochs, recipe, seed, stem, bs, aug_variants)
     compression: tuple|None = None  # (table, label column, size column): first row's size ÷ each row's
+    def __post_init__(self):   # a preset that does not name a common setting runs with its default: say so, so no page calls it changed
+        for values in self.presets.values(): values.setdefault('nproc', 1)
     @property
     def path(self): return project_root()/'reports'/self.notebook
     def all_params(self): return {**COMMON_PARAMS, **self.params}
@@ -348,12 +350,14 @@ def get_study(name:str) -> Study:
     return STUDIES[name]
 
 # %% ../nbs/60_studies.ipynb #a80e3ba1
+_ARM_COLUMNS = ['arm', 'n_train', 'epochs_cap', 'best_epoch_mean', 'test_accuracy_mean', 'test_accuracy_std', 'minus_alone_mean', 'verdict']
 _PAGES = {
-    'small_cnn_kd':         (('student_summary', ('budget_curve', ['mode', 'epochs', 'alone_mean', 'kd_mean', 'gain_mean', 'gain_std', 'verdict']), 'efficiency'),
+    'small_cnn_kd':         (('student_summary', ('budget_curve', ['mode', 'epochs', 'alone_mean', 'kd_mean', 'gain_mean', 'gain_std', 'verdict']),
+                              ('transfer_summary', _ARM_COLUMNS), 'efficiency'),
                              ('efficiency', 'model', 'size_mb')),
     'resnet_prune_quant':   (('quantization', 'pruning', 'recommendations'), ('quantization', 'mode', 'size_mb')),
     'cifar10_kd_quant':     (('artifacts',), ('artifacts', 'model', 'size_mb')),
-    'fabgaurd_defects':     (('kd_seeds', 'performance', 'advice'), ('performance', 'model', 'size_mb')),
+    'fabgaurd_defects':     (('kd_verdicts', ('transfer_summary', _ARM_COLUMNS), 'performance', 'advice'), ('performance', 'model', 'size_mb')),
     'udacisense_pipelines': (('requirements', ('techniques', ['technique', 'size_mb', 'top1', 'cpu_latency_p50_ms', 'size_change_pct',
                                                               'latency_change_pct', 'top1_change_pts'])), ('techniques', 'technique', 'size_mb')),
     'kd_controls':          (('omitted_class_summary', 'transfer_summary', ('budget_summary', ['data', 'epochs', 'alone_mean', 'kd_mean', 'gain_mean',

@@ -32,6 +32,8 @@ def test_all_studies_at_smoke_preset(smoke_runs):
     (['study', 'run', '--all', '--preset', 'huge'], "preset='huge' is not valid"),
     (['study', 'run', 'kd_controls', '--preset', 'smoke', '-p', 'unlabeled_root', '/no/such/folder'], "unlabeled_root='/no/such/folder' is not valid"),
     (['study', 'run', 'kd_controls', '--preset', 'smoke', '-p', 'experiments', 'budgets,magic'], "experiments='magic' is not valid"),
+    (['study', 'run', 'small_cnn_kd', '--preset', 'smoke', '-p', 'unlabeled_n', '10'], "unlabeled_n=10 is not valid for data='digits'"),
+    (['study', 'run', 'fabgaurd_defects', '--preset', 'smoke', '-p', 'arms', 'alone,teacher'], "arms='teacher' is not valid"),
     (['study', 'run', 'small_cnn_kd', '--resume', 'nosuch-run'], "run_id='nosuch-run' of study 'small_cnn_kd' is not found"),
     (['study', 'run', 'small_cnn_kd', '--resume', 'x', '-p', 'alpha', '0.5'], '--resume continues one run with its own preset'),
 ])
@@ -126,3 +128,21 @@ def test_kd_controls_smoke(smoke_runs):
         for k in ('alone_best_epoch', 'kd_best_epoch', 'epochs_cap', 'converged', 'verdict'): assert f'kd.{pair}.{k}' in m, (pair, k)
         # an arm still improving at its cap never yields a KD finding (the teacher gate may speak first)
         assert m[f'kd.{pair}.converged'] or not kd_meaningful(m[f'kd.{pair}.verdict']), (pair, m[f'kd.{pair}.verdict'])
+
+def test_literal_and_teacher_knows_more_verdicts_side_by_side(smoke_runs):
+    "fabgaurd_defects and small_cnn_kd keep the seed's literal comparison and add the teacher-knows-more one, each its own KD pair."
+    root, _ = smoke_runs
+    for name, pair, classes in (('fabgaurd_defects', 'efficientnet_b0->mobilenet_v3_small', 12), ('small_cnn_kd', 'resnet18->compact_cnn', 10)):
+        (run,) = (root/name).iterdir()
+        res = load_results(run); m, t, p = res['metrics'], res['tables'], res['parameters']
+        for k in (pair, f'{pair}:kd_unlabeled'):
+            for key in ('epochs_cap', 'converged', 'verdict'): assert f'kd.{k}.{key}' in m, (name, k, key)
+            assert m[f'kd.{k}.converged'] or not kd_meaningful(m[f'kd.{k}.verdict']), (name, k)
+        assert f'transfer.{pair}.kd_minus_pseudo_mean' in m
+        runs = t['transfer_runs']
+        assert sorted({r['arm'] for r in runs}) == sorted(p['arms']) and len(runs) == len(p['arms'])*len(p['seeds'])
+        assert {r['n_train'] for r in runs if r['arm'] == 'alone'} == {p['labeled_per_class']*classes}
+    (run,) = (root/'fabgaurd_defects').iterdir()
+    verdicts = load_results(run)['tables']['kd_verdicts']
+    assert [r['comparison'].split(':')[0] for r in verdicts] == ['literal', 'teacher knows more']
+
