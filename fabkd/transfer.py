@@ -23,7 +23,7 @@ from .report import record_kd_pair, converged
 __all__ = ['STREAMS', 'TRANSFER_ARMS', 'generated_images', 'without_labels', 'labeled_subset', 'add_images', 'teacher_splits',
            'load_unlabeled_folder', 'transfer_sets', 'folder_note', 'matched_epochs', 'class_logits', 'pseudo_labeled',
            'omitted_class_bias', 'with_class_bias', 'UnseenClassCurve', 'omitted_class_run', 'transfer_arms',
-           'transfer_verdicts']
+           'transfer_verdicts', 'teacher_knows_more']
 
 # %% ../nbs/12_transfer.ipynb #23b89328
 STREAMS = {'teacher': 1_000_000, 'unlabeled': 2_000_000}   # first image index of each stream; `load_splits` uses indices from 0
@@ -319,3 +319,32 @@ def transfer_verdicts(rep,                  # the study's `Report`
         d = arm('kd_unlabeled').test_accuracy.to_numpy() - arm('pseudo_label').test_accuracy.to_numpy()
         rep.metric(f'transfer.{name}.kd_minus_pseudo_mean', float(d.mean())); rep.metric(f'transfer.{name}.kd_minus_pseudo_std', sd(d))
     return pd.DataFrame(rows)
+
+# %% ../nbs/12_transfer.ipynb #76172e75
+def teacher_knows_more(rep,                # the study's `Report`
+                       splits:Splits,      # the study's splits (its teacher trained on `splits.train`)
+                       params:dict,        # the run's validated parameters
+                       teacher,            # `TrainResult` of the study's teacher
+                       student:str,        # student architecture
+                       pair:str,           # KD pair name, e.g. 'resnet18->compact_cnn'
+                       more_teacher=None,  # `Splits -> TrainResult`: a teacher trained on the larger set (with teacher_n_per_class / teacher_root)
+                      ) -> tuple:
+    "A seed study's teacher-knows-more comparison, recorded in `rep`: `(runs, summary, teacher used, unlabeled images)`."
+    import pandas as pd
+    from fabkd.core import seed_everything
+    p = params
+    if not p['arms']: return pd.DataFrame(), pd.DataFrame(), teacher, 0
+    stats = channel_stats(splits.train)
+    if p.get('teacher_n_per_class') is not None or p.get('teacher_root') is not None:
+        if more_teacher is None: raise FabkdError("teacher_n_per_class / teacher_root need more_teacher; allowed: a function Splits -> TrainResult.")
+        tsp = teacher_splits(splits, p['data'], p['size'], p['seed'], p.get('teacher_n_per_class'), p.get('teacher_root'))
+        seed_everything(p['seed'])
+        teacher, stats = more_teacher(tsp), channel_stats(tsp.train)
+    lab_sp, unl, info = transfer_sets(splits, p['data'], p['size'], p['labeled_per_class'], p['seed'], p['unlabeled_n'], p.get('unlabeled_root'))
+    if info:
+        print(folder_note(info)); rep.metric('unlabeled_root.images', info['images']); rep.metric('unlabeled_root.skipped', info['skipped'])
+    rows = [dict(n_labeled=len(lab_sp.train), n_unlabeled=len(unl), **r) for s in p['seeds']
+            for r in transfer_arms(lab_sp, unl, teacher.model.eval(), stats, student, seed=s, epochs=p['epochs'], patience=p['patience'],
+                                   T=p['transfer_T'], alpha=p['transfer_alpha'], recipe=p['recipe'], bs=p['bs'], arms=p['arms'])]
+    runs = rep.table('transfer_runs', pd.DataFrame(rows), index=False)
+    return runs, rep.table('transfer_summary', transfer_verdicts(rep, runs, teacher, pair, splits.c), index=False), teacher, len(unl)
