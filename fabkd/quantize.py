@@ -281,7 +281,7 @@ def quantize_static(model:nn.Module,       # FP32 model
                     compile:bool=True,     # torchao: compile the converted model with frozen weights (`frozen_compile`)
                     threads:int=2,
                     config:str='per_channel', # ONNX Runtime: an `ORT_CONFIGS` name, or 'auto' (measure them all, keep the fastest that holds)
-                    if_none_hold:str='raise', # 'auto' with no configuration within `min_top1` (on judge or held-out batches): 'raise', or 'most_faithful' (ship it, flagged)
+                    if_none_hold:str='raise', # 'auto' missing `min_top1` (judge or held-out): 'raise', or 'most_faithful' (ship, flagged)
                    ) -> Artifact:
     "Static INT8 with calibration, on ONNX Runtime (QDQ, U8/S8, configurable) or torchao PT2E (x86 Inductor)."
     check_choice('backend', backend, STATIC_BACKENDS)

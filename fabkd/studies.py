@@ -124,15 +124,17 @@ def _unlabeled_folder(name, v):
     from fabkd.transfer import load_unlabeled_folder
     load_unlabeled_folder(v, 32, [])
 
-_ARMS = ('alone', 'kd_labeled', 'kd_unlabeled', 'pseudo_label')   # fabkd.transfer.TRANSFER_ARMS (not imported: torch-free registry)
+_ARMS = ('alone', 'kd_labeled', 'kd_unlabeled', 'pseudo_label')   # fabkd.transfer.TRANSFER_ARMS (a test keeps them equal; no torch here)
 # a teacher that knows more than the student's labels, and images without labels (fabkd.transfer); every distilling study may take them
 _TRANSFER = {
-    'labeled_per_class': Param(int, _rng(1, integer=True), 'labeled images per class the student keeps in the teacher-knows-more comparison; '
-                               'the rest of its training split loses its labels'),
+    'labeled_per_class': Param(int, _rng(1, integer=True), 'labeled images per class the student keeps in the teacher-knows-more '
+                               'comparison; the rest of its training split loses its labels'),
     'teacher_n_per_class': Param(int, _rng(1, integer=True), "generated data: the teacher's labeled images per class, from its own stream "
                                  "(None: the student's whole training split)", nullable=True),
-    'teacher_root': Param(str, _folder, 'an ImageFolder of further labeled images for the teacher (class folders named as the classes)', nullable=True),
-    'unlabeled_n': Param(int, _rng(0, integer=True), 'generated data: unlabeled images per class added to the transfer set, from their own stream'),
+    'teacher_root': Param(str, _folder, 'an ImageFolder of further labeled images for the teacher (class folders named as the classes)',
+                          nullable=True),
+    'unlabeled_n': Param(int, _rng(0, integer=True), 'generated data: unlabeled images per class added to the transfer set, '
+                         'from their own stream'),
     'unlabeled_root': Param(str, _unlabeled_folder, 'a folder of unlabeled images added to the transfer set (any layout)', nullable=True),
     'transfer_T': Param(float, _rng(0, lo_open=True), 'KD temperature of the teacher-knows-more comparison'),
     'transfer_alpha': Param(float, _rng(0, 1), 'KD soft-term weight on labeled images there (unlabeled ones: soft only)'),
@@ -158,7 +160,8 @@ STUDIES = {
                 'budgets': Param(list, _each(_rng(1, integer=True)), 'student epoch budgets of the KD budget curve (`epochs` is always one)'),
                 'kd_modes': Param(list, _each(_in('cache', 'live')), "KD modes of the budget curve: 'cache' (precomputed on aug_variants views), 'live' (teacher on every batch, unlimited views)"),
                 'mixup': Param(float, _rng(0), 'MixUp α for both students in live mode (0: off)'),
-                'variant_counts': Param(list, _each(_rng(1, integer=True)), 'cached views per image compared at `epochs` (their effect on KD)'),
+                'variant_counts': Param(list, _each(_rng(1, integer=True)), 'cached views per image compared at `epochs` '
+                                        '(their effect on KD)'),
                 **_TRANSFER, **_STUDENT_ARMS},
         presets={
             # smoke uses digits, the easy set, for 2 epochs: its models must beat chance, so a broken pipeline shows
@@ -169,7 +172,8 @@ STUDIES = {
                           unlabeled_n=0, unlabeled_root=None, transfer_T=1.0, transfer_alpha=0.9,
                           arms=['alone', 'kd_unlabeled', 'pseudo_label']),
             # the teacher trains 60 epochs (banked once, ~5 min on an AMD EPYC); students on seed 000's plateau recipe with early
-            # stopping, so both arms converge (one-cycle puts the best epoch at the end of any cap); the report cites the cap's evidence. The budget curve, live mode, view counts
+            # stopping, so both arms converge (one-cycle puts the best epoch at the end of any cap); the report cites the
+            # cap's evidence. The budget curve, live mode, view counts
             # and T×α grid run at `full` (or as a sweep), so the study fits 20 minutes on 2 cores
             'cpu': dict(data='defects10', data_root=None, size=64, n_per_class=150, seed=0, threads=2, bs=64, teacher_epochs=60,
                         epochs=60, seeds=[0, 1, 2], T=4.0, alpha=0.7, grid_T=[], grid_alpha=[], grid_epochs=3, stem='imagenet',
@@ -350,14 +354,17 @@ def get_study(name:str) -> Study:
     return STUDIES[name]
 
 # %% ../nbs/60_studies.ipynb #a80e3ba1
-_ARM_COLUMNS = ['arm', 'n_train', 'epochs_cap', 'best_epoch_mean', 'test_accuracy_mean', 'test_accuracy_std', 'minus_alone_mean', 'verdict']
+_ARM_COLUMNS = ['arm', 'n_train', 'epochs_cap', 'best_epoch_mean', 'converged', 'test_accuracy_mean', 'test_accuracy_std',
+                'minus_alone_mean', 'verdict']
 _PAGES = {
-    'small_cnn_kd':         (('student_summary', ('budget_curve', ['mode', 'epochs', 'alone_mean', 'kd_mean', 'gain_mean', 'gain_std', 'verdict']),
+    'small_cnn_kd':         (('student_summary',
+                              ('budget_curve', ['mode', 'epochs', 'alone_mean', 'kd_mean', 'gain_mean', 'gain_std', 'verdict']),
                               ('transfer_summary', _ARM_COLUMNS), 'efficiency'),
                              ('efficiency', 'model', 'size_mb')),
     'resnet_prune_quant':   (('quantization', 'pruning', 'recommendations'), ('quantization', 'mode', 'size_mb')),
     'cifar10_kd_quant':     (('artifacts',), ('artifacts', 'model', 'size_mb')),
-    'fabgaurd_defects':     (('kd_verdicts', ('transfer_summary', _ARM_COLUMNS), 'performance', 'advice'), ('performance', 'model', 'size_mb')),
+    'fabgaurd_defects':     (('kd_verdicts', ('transfer_summary', _ARM_COLUMNS), 'performance', 'advice'),
+                             ('performance', 'model', 'size_mb')),
     'udacisense_pipelines': (('requirements', ('techniques', ['technique', 'size_mb', 'top1', 'cpu_latency_p50_ms', 'size_change_pct',
                                                               'latency_change_pct', 'top1_change_pts'])), ('techniques', 'technique', 'size_mb')),
     'kd_controls':          (('omitted_class_summary', 'transfer_summary', ('budget_summary', ['data', 'epochs', 'alone_mean', 'kd_mean', 'gain_mean',

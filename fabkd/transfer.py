@@ -132,11 +132,13 @@ def transfer_sets(splits:Splits,           # the student's splits
                  ) -> tuple:
     "`(labeled Splits, unlabeled ImageData, folder info or None)`: the student's labeled images and every image it gets without a label."
     if unlabeled_n and data not in ('defects', 'defects10'):
-        raise FabkdError(f"unlabeled_n={unlabeled_n} is not valid for data={data!r}; allowed: 0, or generated data ('defects', 'defects10'); "
-                         "unlabeled_root takes a folder of images.")
+        raise FabkdError(f"unlabeled_n={unlabeled_n} is not valid for data={data!r}; allowed: 0, or generated data "
+                         "('defects', 'defects10'); unlabeled_root takes a folder of images.")
     lab, unl = labeled_subset(splits.train, labeled_per_class, seed=seed)
     lab_sp, info = Splits(lab, splits.valid, splits.test), None
-    if unlabeled_n: unl = add_images(Splits(unl, splits.valid, splits.test), without_labels(generated_images(data, unlabeled_n, size, seed, 'unlabeled'))).train
+    if unlabeled_n:
+        more = without_labels(generated_images(data, unlabeled_n, size, seed, 'unlabeled'))
+        unl = add_images(Splits(unl, splits.valid, splits.test), more).train
     if unlabeled_root is not None:
         folder, info = load_unlabeled_folder(unlabeled_root, size, splits.classes)
         unl = add_images(Splits(unl, splits.valid, splits.test), folder).train
@@ -301,20 +303,22 @@ def transfer_verdicts(rep,                  # the study's `Report`
                       name:str,             # pair prefix: KD pairs are recorded as `kd.<name>:<arm>.*`
                       n_classes:int,        # classes (the gate's chance level)
                      ) -> 'pd.DataFrame':
-    "Record every distilled arm as a KD pair against the student alone, and KD on unlabeled images − self-training; one summary row per arm."
+    "Record each distilled arm as a KD pair against the student alone, and KD on unlabeled images − self-training; a row per arm."
     import pandas as pd
     arm = lambda a: runs[runs.arm == a].sort_values('seed')
     per = lambda a: [dict(valid=r.valid_best_accuracy, test=r.test_accuracy, best_epoch=r.best_epoch) for r in arm(a).itertuples()]
     sd = lambda v: float(v.std(ddof=1)) if len(v) > 1 else float('nan')   # a std over one seed is undefined
     caps = {a: int(arm(a).epochs_cap.iloc[0]) for a in runs.arm.unique()}
-    verdicts = {k: record_kd_pair(rep, f'{name}:{k}', teacher, per('alone'), per(k), n_classes=n_classes, epochs_cap=(caps['alone'], caps[k]))
+    verdicts = {k: record_kd_pair(rep, f'{name}:{k}', teacher, per('alone'), per(k), n_classes=n_classes,
+                                  epochs_cap=(caps['alone'], caps[k]))
                 for k in ('kd_labeled', 'kd_unlabeled') if k in caps and 'alone' in caps}
     alone, rows = arm('alone').test_accuracy.to_numpy() if 'alone' in caps else None, []
     for a in runs.arm.unique():
         x = arm(a); diff = x.test_accuracy.to_numpy() - alone if alone is not None else np.full(len(x), np.nan)
         rows.append(dict(arm=a, n_train=int(x.n_train.iloc[0]), epochs_cap=caps[a], best_epoch_mean=x.best_epoch.mean() + 1,
                          test_accuracy_mean=x.test_accuracy.mean(), test_accuracy_std=sd(x.test_accuracy), minus_alone_mean=diff.mean(),
-                         minus_alone_std=sd(diff), converged=all(converged(b + 1, caps[a]) for b in x.best_epoch), verdict=verdicts.get(a, '')))
+                         minus_alone_std=sd(diff), converged=all(converged(b + 1, caps[a]) for b in x.best_epoch),
+                         verdict=verdicts.get(a, '')))
     if {'kd_unlabeled', 'pseudo_label'} <= set(caps):
         d = arm('kd_unlabeled').test_accuracy.to_numpy() - arm('pseudo_label').test_accuracy.to_numpy()
         rep.metric(f'transfer.{name}.kd_minus_pseudo_mean', float(d.mean())); rep.metric(f'transfer.{name}.kd_minus_pseudo_std', sd(d))
@@ -327,7 +331,7 @@ def teacher_knows_more(rep,                # the study's `Report`
                        teacher,            # `TrainResult` of the study's teacher
                        student:str,        # student architecture
                        pair:str,           # KD pair name, e.g. 'resnet18->compact_cnn'
-                       more_teacher=None,  # `Splits -> TrainResult`: a teacher trained on the larger set (with teacher_n_per_class / teacher_root)
+                       more_teacher=None,  # `Splits -> TrainResult`: the teacher on the larger set (teacher_n_per_class / teacher_root)
                       ) -> tuple:
     "A seed study's teacher-knows-more comparison, recorded in `rep`: `(runs, summary, teacher used, unlabeled images)`."
     import pandas as pd
@@ -336,11 +340,13 @@ def teacher_knows_more(rep,                # the study's `Report`
     if not p['arms']: return pd.DataFrame(), pd.DataFrame(), teacher, 0
     stats = channel_stats(splits.train)
     if p.get('teacher_n_per_class') is not None or p.get('teacher_root') is not None:
-        if more_teacher is None: raise FabkdError("teacher_n_per_class / teacher_root need more_teacher; allowed: a function Splits -> TrainResult.")
+        if more_teacher is None:
+            raise FabkdError("teacher_n_per_class / teacher_root need more_teacher; allowed: a function Splits -> TrainResult.")
         tsp = teacher_splits(splits, p['data'], p['size'], p['seed'], p.get('teacher_n_per_class'), p.get('teacher_root'))
         seed_everything(p['seed'])
         teacher, stats = more_teacher(tsp), channel_stats(tsp.train)
-    lab_sp, unl, info = transfer_sets(splits, p['data'], p['size'], p['labeled_per_class'], p['seed'], p['unlabeled_n'], p.get('unlabeled_root'))
+    lab_sp, unl, info = transfer_sets(splits, p['data'], p['size'], p['labeled_per_class'], p['seed'], p['unlabeled_n'],
+                                      p.get('unlabeled_root'))
     if info:
         print(folder_note(info)); rep.metric('unlabeled_root.images', info['images']); rep.metric('unlabeled_root.skipped', info['skipped'])
     rows = [dict(n_labeled=len(lab_sp.train), n_unlabeled=len(unl), **r) for s in p['seeds']
