@@ -322,6 +322,10 @@ def transfer_verdicts(rep,                  # the study's `Report`
     if {'kd_unlabeled', 'pseudo_label'} <= set(caps):
         d = arm('kd_unlabeled').test_accuracy.to_numpy() - arm('pseudo_label').test_accuracy.to_numpy()
         rep.metric(f'transfer.{name}.kd_minus_pseudo_mean', float(d.mean())); rep.metric(f'transfer.{name}.kd_minus_pseudo_std', sd(d))
+        both = all(r['converged'] for r in rows if r['arm'] in ('kd_unlabeled', 'pseudo_label'))   # an arm still improving makes no finding
+        rep.metric(f'transfer.{name}.kd_minus_pseudo_converged', both)
+        rep.metric(f'transfer.{name}.kd_minus_pseudo', f"{100*d.mean():+.1f} ± {100*sd(d):.1f} points over {len(d)} seeds"
+                   + ('' if both else ' (an arm not converged: no finding)'))
     return pd.DataFrame(rows)
 
 # %% ../nbs/12_transfer.ipynb #76172e75
