@@ -7,18 +7,21 @@ Docs: https://fabkd.github.io/fabkd/cli.html.md"""
 # %% ../nbs/70_cli.ipynb #0d8574c6
 from __future__ import annotations
 import argparse, json, sys
-import pandas as pd
-from .core import FabkdError, check_choice
 
 # %% auto #0
 __all__ = ['main']
 
 # %% ../nbs/70_cli.ipynb #d95998e9
-def _print_table(df:pd.DataFrame, empty:str):
+def _print_table(df, empty:str):
     print(df.to_string(index=False) if len(df) else empty)
 
 def main(argv=None):
     "Entry point of the `fabkd` command."
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ['predict']:   # a deployment runs this alone: no torch, no fastai (fabkd.predict imports neither)
+        from fabkd.predict import main as predict_main
+        return predict_main(argv[1:])
+    from fabkd.core import FabkdError, check_choice
     ap = argparse.ArgumentParser(prog='fabkd', description='fabkd: distill, prune, quantize, export and measure vision models.')
     sub = ap.add_subparsers(dest='cmd', required=True)
     st = sub.add_parser('study', help='list or run the study reports')
@@ -61,6 +64,22 @@ def main(argv=None):
     si.add_argument('--runs-root', default=None, help='where the study runs are (default reports/_runs)')
     si.add_argument('--latest-dir', default=None, help='where the published study pages go (default reports/_latest)')
     si.add_argument('--no-publish', action='store_true', help='render the pages already published, without looking for new runs')
+    cp = sub.add_parser('compress', help='your model and images in: every compression tried and measured, the smallest (or fastest) '
+                        'that meets your requirements out, as an ONNX artifact with its report')
+    cp.add_argument('--data', default=None, help='ImageFolder: class sub-folders, or train/ valid/ test/ sub-folders of them')
+    cp.add_argument('--model', default=None, help='architecture of your model (resnet18, mobilenet_v3_small, ...)')
+    cp.add_argument('--weights', default=None, help='your trained weights (.safetensors or weights-only .pt); without: trained on --data first')
+    cp.add_argument('--max-mb', default=None, help="size on disk, e.g. 5 or 5MB"); cp.add_argument('--max-ms', default=None, help='batch-1 CPU latency, e.g. 10 or 10ms')
+    cp.add_argument('--max-drop', default=None, help="accuracy points below the original, e.g. 1 or 1pt (default: the preset's, 1)")
+    cp.add_argument('--minutes', default=None, help="time budget of the plan (default: the preset's)")
+    cp.add_argument('--student', action='append', default=[], metavar='ARCH', help='also distil into this architecture (repeatable)')
+    cp.add_argument('--prefer', default='size', help='size (default) | speed')
+    cp.add_argument('--preset', default='cpu', help="the plan's effort: smoke | cpu (default) | full")
+    cp.add_argument('-p', nargs=2, action='append', default=[], metavar=('KEY', 'VALUE'), help='any other parameter of the compress report')
+    cp.add_argument('--out', default=None, help='parent of the run folders (default reports/_runs)')
+    cp.add_argument('--resume', default=None, metavar='RUN_ID', help='continue a killed compress run')
+    pr = sub.add_parser('predict', help='run a compress artifact on images with ONNX Runtime alone')
+    pr.add_argument('artifact'); pr.add_argument('images', nargs='+')
     b = sub.add_parser('bench', help='speed/size ratios measured side by side; writes bench/latest.json')
     b.add_argument('--only', default=None, help='comma-separated groups (default: all)')
     b.add_argument('--out', default=None, help='output JSON (default bench/latest.json)')
@@ -95,6 +114,19 @@ def main(argv=None):
                 res = run_all_studies(names, preset, overrides, jobs=args.jobs, scheduler=args.scheduler, out_root=args.out_root)
                 return 0 if all(r['status'] == 'finished' for r in res.values()) else 1
             for n in names: run_study(n, preset, overrides, out_root=args.out_root)
+        elif args.cmd == 'compress':
+            from fabkd.compress import compress
+            if args.resume is not None:
+                if args.data or args.model or args.p: raise FabkdError("--resume continues a run with its own parameters; allowed: `fabkd compress --resume RUN_ID`.")
+                res = compress(None, None, resume=args.resume, out=args.out)
+            else:
+                if not args.data or not args.model:
+                    raise FabkdError(f"--data={args.data!r} and --model={args.model!r}: both are required; allowed: `fabkd compress --data DIR --model ARCH`.")
+                req = {k: v for k, v in dict(max_mb=args.max_mb, max_ms=args.max_ms, max_drop=args.max_drop, minutes=args.minutes).items() if v is not None}
+                res = compress(args.data, args.model, weights=args.weights, students=args.student, prefer=args.prefer, preset=args.preset,
+                               out=args.out, **req, **dict(args.p))
+            print(f"{'chosen' if res['met'] else 'closest (requirements NOT met)'}: {res['chosen']} — {res['why']}")
+            print(f"artifact: {res['artifact']} (run it: fabkd predict {res['artifact']} IMAGE...)")
         elif args.cmd == 'runs':
             from fabkd.studies import list_runs, diff_runs
             if args.runs_cmd == 'list': _print_table(list_runs(args.study, args.out_root), 'no runs yet')

@@ -257,11 +257,12 @@ def pick_config(tried:list,          # one dict per configuration: `config`, `to
     fastest = min(t['p50_ms'] for t in ok)
     return max((t for t in ok if t['p50_ms'] <= fastest*(1 + tie)), key=lambda t: (t['top1_agreement'], -t['p50_ms']))['config']
 
-def _auto_ort(model, pre, tmp, calib, input_size, min_top1, threads, if_none_hold='raise') -> tuple:
-    "Quantize with every `ORT_CONFIGS` entry on most calibration batches, judge on the rest: `(chosen, its file, tried, within bound)`."
+def _auto_ort(model, pre, tmp, calib, input_size, min_top1, threads, if_none_hold='raise', configs=None) -> tuple:
+    "Quantize with each of `configs` (default: every `ORT_CONFIGS` entry) on most calibration batches, judge on the rest: `(chosen, its file, tried, within bound)`."
     k = max(1, len(calib)//4); fit, judge = calib[:-k], calib[-k:]   # the judging batches never calibrate
     tried, paths = [], {}
-    for name, cfg in ORT_CONFIGS.items():
+    for name in configs or ORT_CONFIGS:
+        cfg = ORT_CONFIGS[name]
         paths[name] = Path(tmp)/f'candidate_{name}.onnx'
         _ort_int8(pre, paths[name], fit, cfg)
         fn = OnnxModel(paths[name], threads)
@@ -282,11 +283,13 @@ def quantize_static(model:nn.Module,       # FP32 model
                     threads:int=2,
                     config:str='per_channel', # ONNX Runtime: an `ORT_CONFIGS` name, or 'auto' (measure them all, keep the fastest that holds)
                     if_none_hold:str='raise', # 'auto' missing `min_top1` (judge or held-out): 'raise', or 'most_faithful' (ship, flagged)
+                    auto_configs:list|None=None, # 'auto': the `ORT_CONFIGS` names to try (None: all; each costs a calibration pass)
                    ) -> Artifact:
     "Static INT8 with calibration, on ONNX Runtime (QDQ, U8/S8, configurable) or torchao PT2E (x86 Inductor)."
     check_choice('backend', backend, STATIC_BACKENDS)
     check_choice('config', config, [*ORT_CONFIGS, 'auto'])
     check_choice('if_none_hold', if_none_hold, ('raise', 'most_faithful'))
+    for c in auto_configs or []: check_choice('auto_configs', c, ORT_CONFIGS)
     if backend == 'torchao' and config != 'per_channel':
         raise FabkdError(f"config={config!r} is not valid for backend='torchao'; allowed: 'per_channel' (the x86 Inductor quantizer's recipe).")
     if not calib: raise FabkdError("calib=[] is not valid; allowed: a non-empty list of calibration batches.")
@@ -303,7 +306,7 @@ def quantize_static(model:nn.Module,       # FP32 model
             quant_pre_process(str(fp32.paths[0]), str(pre))
             info = dict(backend=backend, config=config)
             if config == 'auto':
-                info['config'], int8, info['configs_tried'], info['within_bound'] = _auto_ort(model, pre, tmp, calib, input_size, min_top1, threads, if_none_hold)
+                info['config'], int8, info['configs_tried'], info['within_bound'] = _auto_ort(model, pre, tmp, calib, input_size, min_top1, threads, if_none_hold, auto_configs)
             else: int8 = Path(tmp)/'int8.onnx'; _ort_int8(pre, int8, calib, ORT_CONFIGS[config])
             info['compacted_bytes'] = compact_qdq(int8)
             art = Artifact('int8_static_ort', OnnxModel(int8, threads), [int8], info=info)

@@ -132,7 +132,7 @@ def findings_markdown(res:dict,           # a run's results.json
              f"{n['not comparable']} not comparable, each by the tolerance in the claims table below."]
     lines += [f"- ✗ {c['what']}: measured {_fmt(c['measured'])} vs claim {_fmt(c['claim'])} {c.get('unit', '')} ({c.get('tolerance', '')})"
               for c in res['claims'] if c['verdict'] == 'contradicted']
-    out.append('\n'.join(lines))
+    if res['claims'] or study.seed_doc != 'user': out.append('\n'.join(lines))   # a compress run has no seed to check
     if previous: out.append(_comparison(previous, res))
     return '\n\n'.join(out)
 

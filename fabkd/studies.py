@@ -54,6 +54,7 @@ class Study:
     headline: tuple = ()          # recorded tables its page leads with: 'name' or ('name', [columns])
     teacher: object = None        # params -> the teacher bank arguments (arch, epochs, recipe, seed, stem, bs, aug_variants)
     compression: tuple|None = None  # (table, label column, size column): first row's size ÷ each row's
+    check: object = None          # params -> None: checks across parameters (files, folders), raising before any run folder
     def __post_init__(self):   # a preset that does not name a common setting runs with its default: say so, so no page calls it changed
         for values in self.presets.values(): values.setdefault('nproc', 1)
     @property
@@ -110,6 +111,7 @@ def validate(study:Study, preset:str='cpu', overrides:dict|None=None) -> dict:
             raise FabkdError("pretrained=True together with teacher_weights is not valid; allowed: one of them (teacher_weights already gives the teacher).")
         from fabkd.models import imagenet_weights
         imagenet_weights(study.teacher(params)['arch'])
+    if study.check is not None: study.check(params)
     params['preset'] = preset
     return params
 
@@ -353,6 +355,70 @@ def get_study(name:str) -> Study:
     check_choice('study', name, STUDIES)
     return STUDIES[name]
 
+# %% ../nbs/60_studies.ipynb #65b8ef23
+def _arch(name, v):
+    from fabkd.models import MODELS
+    check_choice(name, v, MODELS)
+
+def _ort_config(name, v):
+    from fabkd.quantize import ORT_CONFIGS
+    check_choice(name, v, ORT_CONFIGS)
+
+_COMPRESS_DATA = {'defects': 12, 'defects10': 10, 'digits': 10, 'imagefolder': None}   # embedded data: classes
+
+def _compress_check(p:dict):
+    "The folder and the weights are opened before a compress run starts."
+    from fabkd.compress import scan_folder
+    check_choice('data', p['data'], _COMPRESS_DATA)
+    n = len(scan_folder(p['data_root'], p['size'], name='data_root').classes) if p['data'] == 'imagefolder' else _COMPRESS_DATA[p['data']]
+    if p.get('weights'):
+        from fabkd.teachers import load_teacher
+        load_teacher(p['model'], n, p['weights'], name='weights')
+    if -(-p['calib_n']//p['bs']) < 2:
+        raise FabkdError(f"calib_n={p['calib_n']} with bs={p['bs']} is one calibration batch; allowed: calib_n > bs "
+                         "(static INT8 calibrates on some batches and judges its configuration on the rest).")
+
+_COMPRESS_PARAMS = {
+    'model': Param(str, _arch, "the original's architecture"),
+    'weights': Param(str, None, 'its trained weights (.safetensors or weights-only .pt/.pth; None: train it on the data first)', nullable=True),
+    'max_mb': Param(float, _rng(0, lo_open=True), 'requirement: size on disk of the shipped file, MB (None: no limit)', nullable=True),
+    'max_ms': Param(float, _rng(0, lo_open=True), 'requirement: batch-1 CPU latency p50, ms (None: no limit)', nullable=True),
+    'max_drop': Param(float, _rng(0, 100), 'requirement: test accuracy below the original, points (None: no limit)', nullable=True),
+    'minutes': Param(float, _rng(0, lo_open=True), 'time budget of the plan: a step that would start after it is skipped'),
+    'prefer': Param(str, _in('size', 'speed'), 'among candidates meeting every limit: the smallest, or the fastest'),
+    'students': Param(list, _each(_arch), 'architectures to distil into, besides the default ones'),
+    'max_students': Param(int, _rng(0, 5, integer=True), 'default students: this many architectures ≥ 4× smaller than the original'),
+    'epochs': Param(int, _rng(1, integer=True), 'epochs of the original when it is trained here (no weights)'),
+    'patience': Param(int, _rng(1, integer=True), 'early stopping of the trainings here (None: every epoch)', nullable=True),
+    'recipe': Param(str, _in('one_cycle', 'seed000', 'seed003'), 'training recipe of the original and the students'),
+    'prune_ratios': Param(list, _each(_rng(0, 0.95, lo_open=True)), 'fractions of parameters structured pruning removes, one candidate each'),
+    'finetune_epochs': Param(int, _rng(1, integer=True), 'KD fine-tuning epochs after pruning'),
+    'kd_epochs': Param(int, _rng(1, integer=True), 'epochs of each distilled student'),
+    'T': Param(float, _rng(0, lo_open=True), 'KD temperature'),
+    'alpha': Param(float, _rng(0, 1), 'KD soft-term weight'),
+    'calib_n': Param(int, _rng(2, integer=True), 'static INT8 calibration images (class-balanced, training split)'),
+    'int8_configs': Param(list, _each(_ort_config), "ONNX Runtime static INT8 configurations `config='auto'` measures"),
+    'normalize': Param(str, _in('data', 'imagenet'), "input normalization the original expects: the training split's statistics, or ImageNet's"),
+    'latency_rounds': Param(int, _rng(1, 10, integer=True), 'interleaved latency rounds over all candidates (median kept)'),
+}
+_COMPRESS_PLAN = dict(weights=None, max_mb=None, max_ms=None, prefer='size', students=[], patience=None, recipe='one_cycle', T=4.0, alpha=0.7,
+                      normalize='data', data_root=None, seed=0, threads=2)
+STUDIES['compress'] = Study(
+    'compress', 'user', 'Your model and images: a verified smaller, faster model and its report', 'compress.ipynb',
+    params=_COMPRESS_PARAMS, check=_compress_check,
+    presets={
+        # digits (the embedded easy set) so a 2-epoch ResNet18 beats chance; every kind of candidate is made once
+        'smoke': dict(_COMPRESS_PLAN, data='digits', size=32, n_per_class=12, bs=32, model='resnet18', max_drop=100.0, minutes=5.0,
+                      max_students=1, epochs=2, prune_ratios=[0.5], finetune_epochs=1, kd_epochs=2, calib_n=64,
+                      int8_configs=['per_channel', 'per_tensor'], latency_rounds=2),
+        'cpu': dict(_COMPRESS_PLAN, data='defects', size=64, n_per_class=150, bs=64, model='resnet18', max_drop=1.0, minutes=20.0,
+                    max_students=2, epochs=30, prune_ratios=[0.5, 0.7], finetune_epochs=6, kd_epochs=30, calib_n=256,
+                    int8_configs=['per_channel', 'per_tensor', 'per_channel_percentile'], latency_rounds=3),
+        'full': dict(_COMPRESS_PLAN, data='imagefolder', size=224, n_per_class=2, bs=64, model='resnet18', max_drop=1.0, minutes=60.0,
+                     threads=8, max_students=2, epochs=30, prune_ratios=[0.3, 0.5, 0.7], finetune_epochs=10, kd_epochs=40, calib_n=500,
+                     int8_configs=['per_channel', 'per_tensor', 'per_channel_percentile', 'per_channel_entropy'], latency_rounds=5),
+    })
+
 # %% ../nbs/60_studies.ipynb #a80e3ba1
 _ARM_COLUMNS = ['arm', 'n_train', 'epochs_cap', 'best_epoch_mean', 'converged', 'test_accuracy_mean', 'test_accuracy_std',
                 'minus_alone_mean', 'verdict']
@@ -367,6 +433,8 @@ _PAGES = {
                              ('performance', 'model', 'size_mb')),
     'udacisense_pipelines': (('requirements', ('techniques', ['technique', 'size_mb', 'top1', 'cpu_latency_p50_ms', 'size_change_pct',
                                                               'latency_change_pct', 'top1_change_pts'])), ('techniques', 'technique', 'size_mb')),
+    'compress':             (('choice', 'requirements', ('candidates', ['candidate', 'status', 'accuracy', 'size_mb', 'latency_ms', 'drop_pts',
+                                                                          'smaller_x', 'faster_x', 'meets'])), None),
     'kd_controls':          (('omitted_class_summary', 'transfer_summary', ('budget_summary', ['data', 'epochs', 'alone_mean', 'kd_mean', 'gain_mean',
                                                                                              'gain_std', 'verdict'])), None),
 }

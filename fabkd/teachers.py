@@ -154,9 +154,14 @@ def load_teacher(arch:str,          # the study's teacher architecture
                  num_classes:int,   # the study's classes
                  path,              # `.safetensors`, or a weights-only `.pt`/`.pth`
                  stem:str='imagenet', # resnets: 'imagenet' or 'cifar'
+                 name:str='teacher_weights', # how messages name the file's parameter
                 ) -> torch.nn.Module:
     "A user's trained teacher, loaded without executing code, checked against the study's architecture and classes."
-    sd = load_weights(path)
+    if not Path(path).is_file() or Path(path).suffix not in ('.safetensors', '.pt', '.pth'):
+        raise FabkdError(f"{name}={str(path)!r} is not valid; allowed: an existing .safetensors or weights-only .pt/.pth file.")
+    try: sd = load_weights(path)
+    except FabkdError as e: raise FabkdError(f"{name}={str(path)!r} is not valid; allowed: a file of tensors only "
+                                              f"({str(e).split('allowed: ')[-1].rstrip('.')}).") from None
     model = create_model(arch, num_classes, stem=stem)
     want = model.state_dict()
     missing, extra = sorted(set(want) - set(sd)), sorted(set(sd) - set(want))
@@ -164,7 +169,7 @@ def load_teacher(arch:str,          # the study's teacher architecture
     if missing or extra or bad:
         what = (f"{len(missing)} missing, {len(extra)} unexpected tensors" if missing or extra else
                 f"tensor {bad[0]!r} has shape {tuple(sd[bad[0]].shape)}, expected {tuple(want[bad[0]].shape)}")
-        raise FabkdError(f"teacher_weights={str(path)!r} is not valid: {what}; allowed: weights of a {arch} "
+        raise FabkdError(f"{name}={str(path)!r} is not valid: {what}; allowed: weights of a {arch} "
                          f"({'stem ' + stem + ', ' if arch.startswith('resnet') else ''}{num_classes} classes).")
     model.load_state_dict(sd)
     return model.eval()
