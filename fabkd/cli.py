@@ -112,6 +112,8 @@ def main(argv=None):
             if args.jobs != 1 or args.scheduler:
                 from fabkd.sweeps import run_all_studies
                 res = run_all_studies(names, preset, overrides, jobs=args.jobs, scheduler=args.scheduler, out_root=args.out_root)
+                for n, r in res.items():
+                    if r['status'] != 'finished': print(f"fabkd: {n} {r['status']}: {r.get('error')}", file=sys.stderr)
                 return 0 if all(r['status'] == 'finished' for r in res.values()) else 1
             for n in names: run_study(n, preset, overrides, out_root=args.out_root)
         elif args.cmd == 'compress':

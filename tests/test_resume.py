@@ -62,22 +62,12 @@ def reference(smoke_runs):
     (run,) = (root/STUDY).iterdir()
     return json.loads((run/'results.json').read_text())
 
-def test_sigkill_mid_training_then_resume(tmp_path, reference):
-    proc = subprocess.Popen([FABKD, 'study', 'run', STUDY, '--preset', 'smoke', '--out-root', str(tmp_path)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    ck = lambda: list(tmp_path.glob(f'{STUDY}/*/checkpoints/001.json'))
-    try: _wait_for(lambda: ck(), proc)       # two trainings done, the third under way
-    finally: os.killpg(proc.pid, signal.SIGKILL); proc.wait()
-    run = ck()[0].parent.parent
-    assert not (run/'results.json').exists() and not (run/'executed.ipynb').exists()
-    assert _assert_complete(run) >= 4
-    _resume_and_compare(tmp_path, run, reference)
-
-def test_sigkill_mid_write_then_resume(tmp_path, reference):
-    # the kernel kills itself half-way through its 3rd atomic write. The teacher comes from the bank the smoke runs
+def test_sigkill_mid_write_then_mid_training_then_resume(tmp_path, reference):
+    "One run killed twice: half-way through a file write, then (resumed) mid-training; resumed again, it ends as the reference."
+    # 1. the kernel kills itself half-way through its 3rd atomic write. The teacher comes from the bank the smoke runs
     # filled (no write, training 000 skipped), so the writes are 001's weights, 001's record, then 002's weights
     env = {**os.environ, 'FABKD_CRASH_AT_WRITE': '3'}
-    r = subprocess.run([FABKD, 'study', 'run', STUDY, '--preset', 'smoke', '--out-root', str(tmp_path)],
+    r = subprocess.run([FABKD, 'study', 'run', STUDY, '--preset', 'smoke', '-p', 'threads', '1', '--out-root', str(tmp_path)],
                        capture_output=True, text=True, timeout=900, env=env)
     assert r.returncode == 1 and '--resume' in r.stderr, r.stderr[-3000:]
     (run,) = (tmp_path/STUDY).iterdir()
@@ -85,4 +75,12 @@ def test_sigkill_mid_write_then_resume(tmp_path, reference):
     assert len(half) == 1 and half[0].stat().st_size > 0, 'the kill left no half-written temp file'
     assert not (run/'checkpoints'/'002.safetensors').exists()   # the destination was never half-written
     _assert_complete(run)
+    # 2. resumed, then SIGKILLed from outside once two more trainings have finished, the next under way
+    proc = subprocess.Popen([FABKD, 'study', 'run', STUDY, '--resume', run.name, '--out-root', str(tmp_path)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try: _wait_for(lambda: (run/'checkpoints'/'003.json').exists(), proc)
+    finally: os.killpg(proc.pid, signal.SIGKILL); proc.wait()
+    assert not (run/'results.json').exists() and not (run/'executed.ipynb').exists()
+    assert _assert_complete(run) >= 4
+    # 3. resumed to the end: the metrics of an uninterrupted run
     _resume_and_compare(tmp_path, run, reference)

@@ -19,7 +19,7 @@ def test_all_studies_at_smoke_preset(smoke_runs):
         assert (run/'executed.ipynb').is_file() and not (run/'executed.ipynb.part').exists()
         assert res['figures'] and all((run/f).is_file() for f in res['figures'])
         assert json.loads((run/'params.json').read_text())['preset'] == 'smoke'
-        assert 'run folder:' in r.stdout
+        assert f'{name}: finished (new' in r.stdout
 
 @pytest.mark.parametrize('args, message', [
     (['study', 'run', 'nosuch'], "study='nosuch' is not valid"),
