@@ -81,7 +81,9 @@ def _kd_pairs(res:dict) -> list:
     return sorted(k[len('kd.'):-len('.verdict')] for k in res['metrics'] if k.startswith('kd.') and k.endswith('.verdict'))
 
 def best_compression(res:dict, study) -> tuple|None:
-    "(factor, from, to): in the study's compression table, the first row's size over the smallest row's."
+    "(factor, from, to): in the study's compression table, the first row's size over the smallest row's; for a compress run, the shipped model's."
+    m = res['metrics']
+    if 'choice.candidate' in m and m.get('chosen.smaller_x'): return m['chosen.smaller_x'], 'original', m['choice.candidate']   # what met the requirements
     if not study.compression: return None
     table, label, size = study.compression
     rows = [r for r in res['tables'].get(table, []) if isinstance(r.get(size), (int, float)) and r[size] > 0]

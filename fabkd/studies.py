@@ -407,9 +407,10 @@ STUDIES['compress'] = Study(
     'compress', 'user', 'Your model and images: a verified smaller, faster model and its report', 'compress.ipynb',
     params=_COMPRESS_PARAMS, check=_compress_check,
     presets={
-        # digits (the embedded easy set) so a 2-epoch ResNet18 beats chance; every kind of candidate is made once
+        # digits (the embedded easy set) so a 2-epoch ResNet18 beats chance; every kind of candidate is made once, the student
+        # named as `--student` names it (compact_cnn exports in a second; the default list is tested in fabkd.compress)
         'smoke': dict(_COMPRESS_PLAN, data='digits', size=32, n_per_class=12, bs=32, model='resnet18', max_drop=100.0, minutes=5.0,
-                      max_students=1, epochs=2, prune_ratios=[0.5], finetune_epochs=1, kd_epochs=2, calib_n=64,
+                      students=['compact_cnn'], max_students=0, epochs=2, prune_ratios=[0.5], finetune_epochs=1, kd_epochs=2, calib_n=64,
                       int8_configs=['per_channel', 'per_tensor'], latency_rounds=2),
         'cpu': dict(_COMPRESS_PLAN, data='defects', size=64, n_per_class=150, bs=64, model='resnet18', max_drop=1.0, minutes=20.0,
                     max_students=2, epochs=30, prune_ratios=[0.5, 0.7], finetune_epochs=6, kd_epochs=30, calib_n=256,
