@@ -128,7 +128,8 @@ def findings_markdown(res:dict,           # a run's results.json
         rows = res['tables'].get(name)
         if rows: out.append(f"**{name.replace('_', ' ').capitalize()}** (table `{name}`)\n\n" + md_table(rows, [k for k in cols if k in rows[0]] if cols else None))
     bc = best_compression(res, study)
-    if bc: out.append(f"**Best compression**: {bc[0]:.2f}× smaller on disk, {bc[1]} → {bc[2]} (table `{study.compression[0]}`).")
+    src = study.compression[0] if study.compression else 'choice'   # a compress run: the shipped model
+    if bc: out.append(f"**Best compression**: {bc[0]:.2f}× smaller on disk, {bc[1]} → {bc[2]} (table `{src}`).")
     n = claim_counts(res)
     lines = [f"**Seed {study.seed_doc} claims** ({len(res['claims'])}): {n['consistent']} consistent · {n['contradicted']} contradicted · "
              f"{n['not comparable']} not comparable, each by the tolerance in the claims table below."]

@@ -168,8 +168,8 @@ STUDIES = {
         presets={
             # smoke uses digits, the easy set, for 2 epochs: its models must beat chance, so a broken pipeline shows
             'smoke': dict(data='digits', data_root=None, size=32, n_per_class=12, seed=0, threads=2, bs=32, teacher_epochs=2,
-                          epochs=2, seeds=[0, 1], T=4.0, alpha=0.7, grid_T=[2.0, 4.0], grid_alpha=[0.5], grid_epochs=1,
-                          stem='imagenet', recipe='one_cycle', aug_variants=2, budgets=[1, 2], kd_modes=['cache', 'live'], mixup=0.0,
+                          epochs=2, seeds=[0, 1], T=4.0, alpha=0.7, grid_T=[4.0], grid_alpha=[0.5], grid_epochs=1,
+                          stem='imagenet', recipe='one_cycle', aug_variants=2, budgets=[2], kd_modes=['cache', 'live'], mixup=0.0,
                           variant_counts=[1], patience=None, labeled_per_class=5, teacher_n_per_class=None, teacher_root=None,
                           unlabeled_n=0, unlabeled_root=None, transfer_T=1.0, transfer_alpha=0.9,
                           arms=['alone', 'kd_unlabeled', 'pseudo_label']),
