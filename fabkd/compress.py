@@ -18,7 +18,7 @@ __all__ = ['MIN_PER_CLASS', 'SPLIT_NAMES', 'PREFER', 'parse_requirement', 'Limit
            'default_students', 'Candidate', 'Compressor', 'choose', 'sha256', 'write_artifact', 'reproduce_command',
            'compress']
 
-# %% ../nbs/71_compress.ipynb #6597e6b9
+# %% ../nbs/71_compress.ipynb #1e3362fc
 _UNITS = {'max_mb': ('mb', 'megabytes', "e.g. 5 or '5MB'"), 'max_ms': ('ms', 'milliseconds', "e.g. 10 or '10ms'"),
           'max_drop': ('pt', 'accuracy points', "e.g. 1 or '1pt'")}
 
@@ -59,7 +59,7 @@ class Limits:
         return sum((v - lim)/max(lim, 1.0 if k == 'max_drop' else 1e-9) for k, (v, lim) in self.misses(row).items())
     def describe(self) -> str:
         parts = [f'≤ {self.max_mb:g} MB' if self.max_mb is not None else None, f'≤ {self.max_ms:g} ms' if self.max_ms is not None else None,
-                 f'≤ {self.max_drop:g} points below the original' if self.max_drop is not None else None]
+                 f"≤ {self.max_drop:g} point{'' if self.max_drop == 1 else 's'} below the original" if self.max_drop is not None else None]
         return ', '.join(p for p in parts if p) or 'none'
 
 # %% ../nbs/71_compress.ipynb #75e2eed1
