@@ -179,7 +179,7 @@ def default_students(model:str,        # the original's architecture
     n = {m: count_params(create_model(m, num_classes)) for m in MODELS}
     return sorted((m for m in MODELS if n[m]*min_ratio <= n[model]), key=lambda m: -n[m])[:max_students]
 
-# %% ../nbs/71_compress.ipynb #d204d48a
+# %% ../nbs/71_compress.ipynb #67a2843d
 def _slug(name:str) -> str: return re.sub(r'[^a-z0-9]+', '_', name.lower()).strip('_')
 
 @dataclass
@@ -281,6 +281,14 @@ class Compressor:
             return Candidate(name, steps + f" (config {a.info['config']})", a.fn, a.nbytes, a.paths[0],
                              info=dict(int8_config=a.info['config'], int8_within_bound=bool(a.info['held_out_within_bound'])))
         return self.add(name, steps, make, train_seconds=train_seconds)
+    def add_torchao(self, name:str, steps:str, model, folder, calib:list, compile:bool=True):
+        "torchao PT2E static INT8 (x86 Inductor, frozen weights when `compile`); measured, not shipped: its file is not ONNX."
+        from fabkd.quantize import quantize_static
+        def make():
+            a = quantize_static(model, calib, Path(folder)/_slug(name), input_size=self.input_size, verify_batches=self.test_batches[:2],
+                                min_top1=0.0, threads=self.threads, backend='torchao', compile=compile)
+            return Candidate(name, steps, a.fn, a.nbytes, a.paths[0], info=dict(compiled=compile))
+        return self.add(name, steps, make)
     def retime(self, rounds:int=3):
         "Time every measured candidate again in interleaved rounds; keep the median p50 (the first measurement counts as a round)."
         from fabkd.bench import latency

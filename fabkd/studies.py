@@ -400,6 +400,7 @@ _COMPRESS_PARAMS = {
     'int8_configs': Param(list, _each(_ort_config), "ONNX Runtime static INT8 configurations `config='auto'` measures"),
     'normalize': Param(str, _in('data', 'imagenet'), "input normalization the original expects: the training split's statistics, or ImageNet's"),
     'latency_rounds': Param(int, _rng(1, 10, integer=True), 'interleaved latency rounds over all candidates (median kept)'),
+    'torchao': Param(bool, None, "also measure torchao's static INT8 of the original (compiled: a minute on 2 cores; shown, not shipped)"),
 }
 _COMPRESS_PLAN = dict(weights=None, max_mb=None, max_ms=None, prefer='size', students=[], patience=None, recipe='one_cycle', T=4.0, alpha=0.7,
                       normalize='data', data_root=None, seed=0, threads=2)
@@ -411,13 +412,14 @@ STUDIES['compress'] = Study(
         # named as `--student` names it (compact_cnn exports in a second; the default list is tested in fabkd.compress)
         'smoke': dict(_COMPRESS_PLAN, data='digits', size=32, n_per_class=12, bs=32, model='resnet18', max_drop=100.0, minutes=5.0,
                       students=['compact_cnn'], max_students=0, epochs=2, prune_ratios=[0.5], finetune_epochs=1, kd_epochs=2, calib_n=64,
-                      int8_configs=['per_channel', 'per_tensor'], latency_rounds=2),
+                      int8_configs=['per_channel', 'per_tensor'], latency_rounds=2, torchao=False),
         'cpu': dict(_COMPRESS_PLAN, data='defects', size=64, n_per_class=150, bs=64, model='resnet18', max_drop=1.0, minutes=20.0,
                     max_students=2, epochs=30, prune_ratios=[0.5, 0.7], finetune_epochs=6, kd_epochs=30, calib_n=256,
-                    int8_configs=['per_channel', 'per_tensor', 'per_channel_percentile'], latency_rounds=3),
+                    int8_configs=['per_channel', 'per_tensor', 'per_channel_percentile'], latency_rounds=3, torchao=True),
         'full': dict(_COMPRESS_PLAN, data='imagefolder', size=224, n_per_class=2, bs=64, model='resnet18', max_drop=1.0, minutes=60.0,
                      threads=8, max_students=2, epochs=30, prune_ratios=[0.3, 0.5, 0.7], finetune_epochs=10, kd_epochs=40, calib_n=500,
-                     int8_configs=['per_channel', 'per_tensor', 'per_channel_percentile', 'per_channel_entropy'], latency_rounds=5),
+                     int8_configs=['per_channel', 'per_tensor', 'per_channel_percentile', 'per_channel_entropy'], latency_rounds=5,
+                     torchao=True),
     })
 
 # %% ../nbs/60_studies.ipynb #a80e3ba1
