@@ -68,8 +68,9 @@ def main(argv=None):
                         'that meets your requirements out, as an ONNX artifact with its report')
     cp.add_argument('--data', default=None, help='ImageFolder: class sub-folders, or train/ valid/ test/ sub-folders of them')
     cp.add_argument('--model', default=None, help='architecture of your model (resnet18, mobilenet_v3_small, ...)')
-    cp.add_argument('--weights', default=None, help='your trained weights (.safetensors or weights-only .pt); without: trained on --data first')
-    cp.add_argument('--max-mb', default=None, help="size on disk, e.g. 5 or 5MB"); cp.add_argument('--max-ms', default=None, help='batch-1 CPU latency, e.g. 10 or 10ms')
+    cp.add_argument('--weights', default=None, help='your trained weights (.safetensors or weights-only .pt); without: trained on --data')
+    cp.add_argument('--max-mb', default=None, help="size on disk, e.g. 5 or 5MB")
+    cp.add_argument('--max-ms', default=None, help='batch-1 CPU latency, e.g. 10 or 10ms')
     cp.add_argument('--max-drop', default=None, help="accuracy points below the original, e.g. 1 or 1pt (default: the preset's, 1)")
     cp.add_argument('--minutes', default=None, help="time budget of the plan (default: the preset's)")
     cp.add_argument('--student', action='append', default=[], metavar='ARCH', help='also distil into this architecture (repeatable)')
@@ -119,12 +120,15 @@ def main(argv=None):
         elif args.cmd == 'compress':
             from fabkd.compress import compress
             if args.resume is not None:
-                if args.data or args.model or args.p: raise FabkdError("--resume continues a run with its own parameters; allowed: `fabkd compress --resume RUN_ID`.")
+                if args.data or args.model or args.p:
+                    raise FabkdError("--resume continues a run with its own parameters; allowed: `fabkd compress --resume RUN_ID`.")
                 res = compress(None, None, resume=args.resume, out=args.out)
             else:
                 if not args.data or not args.model:
-                    raise FabkdError(f"--data={args.data!r} and --model={args.model!r}: both are required; allowed: `fabkd compress --data DIR --model ARCH`.")
-                req = {k: v for k, v in dict(max_mb=args.max_mb, max_ms=args.max_ms, max_drop=args.max_drop, minutes=args.minutes).items() if v is not None}
+                    raise FabkdError(f"--data={args.data!r} and --model={args.model!r}: both are required; "
+                                     "allowed: `fabkd compress --data DIR --model ARCH`.")
+                given = dict(max_mb=args.max_mb, max_ms=args.max_ms, max_drop=args.max_drop, minutes=args.minutes)
+                req = {k: v for k, v in given.items() if v is not None}
                 res = compress(args.data, args.model, weights=args.weights, students=args.student, prefer=args.prefer, preset=args.preset,
                                out=args.out, **req, **dict(args.p))
             print(f"{'chosen' if res['met'] else 'closest (requirements NOT met)'}: {res['chosen']} — {res['why']}")

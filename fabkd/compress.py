@@ -18,7 +18,7 @@ __all__ = ['MIN_PER_CLASS', 'SPLIT_NAMES', 'PREFER', 'parse_requirement', 'Limit
            'default_students', 'Candidate', 'Compressor', 'choose', 'sha256', 'write_artifact', 'reproduce_command',
            'compress']
 
-# %% ../nbs/71_compress.ipynb #1e3362fc
+# %% ../nbs/71_compress.ipynb #c8963644
 _UNITS = {'max_mb': ('mb', 'megabytes', "e.g. 5 or '5MB'"), 'max_ms': ('ms', 'milliseconds', "e.g. 10 or '10ms'"),
           'max_drop': ('pt', 'accuracy points', "e.g. 1 or '1pt'")}
 
@@ -58,11 +58,13 @@ class Limits:
         "How far `row` is from meeting every limit: the sum of its relative overshoots (0 when it meets them)."
         return sum((v - lim)/max(lim, 1.0 if k == 'max_drop' else 1e-9) for k, (v, lim) in self.misses(row).items())
     def describe(self) -> str:
-        parts = [f'≤ {self.max_mb:g} MB' if self.max_mb is not None else None, f'≤ {self.max_ms:g} ms' if self.max_ms is not None else None,
-                 f"≤ {self.max_drop:g} point{'' if self.max_drop == 1 else 's'} below the original" if self.max_drop is not None else None]
+        "The limits in words."
+        d = self.max_drop
+        parts = [self.max_mb is not None and f'≤ {self.max_mb:g} MB', self.max_ms is not None and f'≤ {self.max_ms:g} ms',
+                 d is not None and f"≤ {d:g} point{'' if d == 1 else 's'} below the original"]
         return ', '.join(p for p in parts if p) or 'none'
 
-# %% ../nbs/71_compress.ipynb #75e2eed1
+# %% ../nbs/71_compress.ipynb #df358ba8
 MIN_PER_CLASS = 10   # fewer images than this in a class: no split can train, validate and test it
 SPLIT_NAMES = ('train', 'valid', 'test')
 
@@ -109,7 +111,8 @@ def scan_folder(root,                 # the user's ImageFolder
     if not classes: raise FabkdError(f"{name}={str(root)!r} is empty (no class folders); allowed: {allowed}.")
     for p, d in parts.items():
         if _class_dirs(d) != classes:
-            raise FabkdError(f"{name}: the class folders of {p}/ {_class_dirs(d)} differ from {first}/'s {classes}; allowed: the same class folders in every split.")
+            raise FabkdError(f"{name}: the class folders of {p}/ {_class_dirs(d)} differ from {first}/'s {classes}; "
+                             "allowed: the same class folders in every split.")
     files, skipped, modes, resized, n = {p: [] for p in parts}, [], {}, 0, 0
     for p, d in parts.items():
         for k, c in enumerate(classes):
@@ -179,7 +182,7 @@ def default_students(model:str,        # the original's architecture
     n = {m: count_params(create_model(m, num_classes)) for m in MODELS}
     return sorted((m for m in MODELS if n[m]*min_ratio <= n[model]), key=lambda m: -n[m])[:max_students]
 
-# %% ../nbs/71_compress.ipynb #67a2843d
+# %% ../nbs/71_compress.ipynb #07400942
 def _slug(name:str) -> str: return re.sub(r'[^a-z0-9]+', '_', name.lower()).strip('_')
 
 @dataclass
@@ -237,7 +240,8 @@ class Compressor:
         row = dict(candidate=name, steps=steps, status='measured', deployable=c.deployable, accuracy=acc,
                    macro_f1=macro_f1(torch.as_tensor(pred), torch.as_tensor(self.y), self.n_classes),
                    agreement=float((pred == self.ref).mean()), size_mb=c.nbytes/1e6, latency_ms=lat['p50_ms'],
-                   throughput_ips=throughput(c.fn, self.input_size, 32, threads=self.threads), make_seconds=secs, train_seconds=train_seconds,
+                   throughput_ips=throughput(c.fn, self.input_size, 32, threads=self.threads),
+                   make_seconds=secs, train_seconds=train_seconds,
                    **{k: v for k, v in c.info.items() if isinstance(v, (int, float, str, bool))})
         self.candidates[name] = c; self.rows.append(row)
         left = self.time_left()
@@ -260,7 +264,8 @@ class Compressor:
         "ONNX FP32 export, checked against PyTorch (max |Δ| ≤ 1e-3)."
         from fabkd.quantize import export_onnx
         def make():
-            a = export_onnx(model, Path(folder)/f'{_slug(name)}.onnx', self.input_size, verify_batches or self.test_batches[:2], threads=self.threads)
+            a = export_onnx(model, Path(folder)/f'{_slug(name)}.onnx', self.input_size, verify_batches or self.test_batches[:2],
+                            threads=self.threads)
             return Candidate(name, steps, a.fn, a.nbytes, a.paths[0])
         return self.add(name, steps, make, train_seconds=train_seconds)
     def add_dynamic(self, name:str, steps:str, model, folder):
@@ -268,10 +273,12 @@ class Compressor:
         from fabkd.quantize import quantize_dynamic
         def make():
             sub = Path(folder)/_slug(name)
-            a = quantize_dynamic(model, sub, self.input_size, ops='all', verify_batches=self.test_batches[:2], min_top1=0.0, threads=self.threads)
+            a = quantize_dynamic(model, sub, self.input_size, ops='all', verify_batches=self.test_batches[:2], min_top1=0.0,
+                                 threads=self.threads)
             return Candidate(name, steps, a.fn, a.nbytes, a.paths[0])
         return self.add(name, steps, make)
-    def add_static(self, name:str, steps:str, model, folder, calib:list, configs:list|None=None, min_top1:float=0.97, train_seconds:float=0.0):
+    def add_static(self, name:str, steps:str, model, folder, calib:list, configs:list|None=None, min_top1:float=0.97,
+                   train_seconds:float=0.0):
         "ONNX Runtime static INT8, its configuration chosen by measurement among `configs` (`quantize_static(config='auto')`)."
         from fabkd.quantize import quantize_static
         def make():
@@ -294,9 +301,12 @@ class Compressor:
         from fabkd.bench import latency
         seen = {r['candidate']: [r['latency_ms']] for r in self.rows if r['status'] == 'measured'}
         for _ in range(rounds - 1):
-            for n in seen: seen[n].append(latency(self.candidates[n].fn, self.input_size, 1, warmup=3, iters=self.iters, threads=self.threads)['p50_ms'])
+            for n in seen:
+                lat = latency(self.candidates[n].fn, self.input_size, 1, warmup=3, iters=self.iters, threads=self.threads)
+                seen[n].append(lat['p50_ms'])
         for r in self.rows:
-            if r['candidate'] in seen: r['latency_ms'], r['latency_rounds'] = float(np.median(seen[r['candidate']])), len(seen[r['candidate']])
+            ts = seen.get(r['candidate'])
+            if ts: r['latency_ms'], r['latency_rounds'] = float(np.median(ts)), len(ts)
     def table(self) -> pd.DataFrame:
         "Every candidate with its measurements, its change against the original, and the limits it misses."
         df = pd.DataFrame(self.rows)
@@ -332,7 +342,7 @@ def choose(table:pd.DataFrame,  # `Compressor.table()`
            + '; '.join(f"{k} ({v:.3g} {unit[k]} > {lim:g})" for k, (v, lim) in miss.items()))
     return dict(chosen=best['candidate'], met=False, misses={k: v for k, (v, _) in miss.items()}, why=why)
 
-# %% ../nbs/71_compress.ipynb #78d6555e
+# %% ../nbs/71_compress.ipynb #0885b771
 def sha256(path) -> str:
     "Hex SHA-256 of a file."
     h = hashlib.sha256()
@@ -363,7 +373,8 @@ def reproduce_command(params:dict) -> str:
     "The `fabkd compress` command line that reruns a compress run with these parameters."
     import shlex
     p = dict(params)
-    args = ['fabkd', 'compress', '--data', str(p.get('data_root') or p.get('data')), '--model', p['model'], '--preset', p.get('preset', 'cpu')]
+    args = ['fabkd', 'compress', '--data', str(p.get('data_root') or p.get('data')), '--model', p['model'],
+            '--preset', p.get('preset', 'cpu')]
     if p.get('weights'): args += ['--weights', str(p['weights'])]
     for k in ('max_mb', 'max_ms', 'max_drop', 'minutes'):
         if p.get(k) is not None: args += [f"--{k.replace('_', '-')}", f'{p[k]:g}']

@@ -13,7 +13,7 @@ import numpy as np
 # %% auto #0
 __all__ = ['ArtifactError', 'load_artifact', 'preprocess', 'softmax', 'predict', 'main']
 
-# %% ../nbs/72_predict.ipynb #38380d03
+# %% ../nbs/72_predict.ipynb #087b699a
 class ArtifactError(ValueError):
     "An artifact or an image that cannot be used; the message names it and what is allowed."
 
@@ -24,7 +24,8 @@ def load_artifact(folder, # a folder written by `fabkd compress` (model.onnx + m
     folder = Path(folder)
     man_path = folder/'manifest.json'
     if not man_path.is_file():
-        raise ArtifactError(f"artifact={str(folder)!r} is not valid; allowed: a folder holding model.onnx and manifest.json (written by fabkd compress).")
+        raise ArtifactError(f"artifact={str(folder)!r} is not valid; allowed: a folder holding model.onnx and manifest.json "
+                            "(written by fabkd compress).")
     man = json.loads(man_path.read_text())
     model = folder/man['model']
     h = hashlib.sha256()
@@ -45,7 +46,9 @@ def preprocess(paths:list, manifest:dict) -> np.ndarray:
     for p in paths:
         try:
             with Image.open(p) as im: im = im.convert('RGB')
-        except Exception as e: raise ArtifactError(f"image {str(p)!r} is not readable ({type(e).__name__}); allowed: an image file Pillow can decode.") from None
+        except Exception as e:
+            why = type(e).__name__
+            raise ArtifactError(f"image {str(p)!r} is not readable ({why}); allowed: an image file Pillow can decode.") from None
         if im.size != (w, h): im = im.resize((w, h), Image.BILINEAR)
         x = np.asarray(im, dtype=np.uint8).transpose(2, 0, 1).astype(np.float32)/np.float32(255)
         out.append((x - mean)/std)
@@ -66,7 +69,8 @@ def predict(artifact,        # a `fabkd compress` artifact folder
     for s in range(0, len(images), bs):
         chunk = list(images[s:s + bs])
         prob = softmax(sess.run(None, {name: preprocess(chunk, man)})[0])
-        rows += [dict(image=str(p), **{'class': man['classes'][int(k)]}, probability=float(pr[k])) for p, pr, k in zip(chunk, prob, prob.argmax(1))]
+        rows += [{'image': str(p), 'class': man['classes'][int(k)], 'probability': float(pr[k])}
+                 for p, pr, k in zip(chunk, prob, prob.argmax(1))]
     return rows
 
 def main(argv=None) -> int:

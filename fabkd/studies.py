@@ -380,7 +380,8 @@ def _compress_check(p:dict):
 
 _COMPRESS_PARAMS = {
     'model': Param(str, _arch, "the original's architecture"),
-    'weights': Param(str, None, 'its trained weights (.safetensors or weights-only .pt/.pth; None: train it on the data first)', nullable=True),
+    'weights': Param(str, None, 'its trained weights (.safetensors or weights-only .pt/.pth; None: train it on the data first)',
+                     nullable=True),
     'max_mb': Param(float, _rng(0, lo_open=True), 'requirement: size on disk of the shipped file, MB (None: no limit)', nullable=True),
     'max_ms': Param(float, _rng(0, lo_open=True), 'requirement: batch-1 CPU latency p50, ms (None: no limit)', nullable=True),
     'max_drop': Param(float, _rng(0, 100), 'requirement: test accuracy below the original, points (None: no limit)', nullable=True),
@@ -391,19 +392,21 @@ _COMPRESS_PARAMS = {
     'epochs': Param(int, _rng(1, integer=True), 'epochs of the original when it is trained here (no weights)'),
     'patience': Param(int, _rng(1, integer=True), 'early stopping of the trainings here (None: every epoch)', nullable=True),
     'recipe': Param(str, _in('one_cycle', 'seed000', 'seed003'), 'training recipe of the original and the students'),
-    'prune_ratios': Param(list, _each(_rng(0, 0.95, lo_open=True)), 'fractions of parameters structured pruning removes, one candidate each'),
+    'prune_ratios': Param(list, _each(_rng(0, 0.95, lo_open=True)), 'fractions of parameters structured pruning removes, '
+                          'one candidate each'),
     'finetune_epochs': Param(int, _rng(1, integer=True), 'KD fine-tuning epochs after pruning'),
     'kd_epochs': Param(int, _rng(1, integer=True), 'epochs of each distilled student'),
     'T': Param(float, _rng(0, lo_open=True), 'KD temperature'),
     'alpha': Param(float, _rng(0, 1), 'KD soft-term weight'),
     'calib_n': Param(int, _rng(2, integer=True), 'static INT8 calibration images (class-balanced, training split)'),
     'int8_configs': Param(list, _each(_ort_config), "ONNX Runtime static INT8 configurations `config='auto'` measures"),
-    'normalize': Param(str, _in('data', 'imagenet'), "input normalization the original expects: the training split's statistics, or ImageNet's"),
+    'normalize': Param(str, _in('data', 'imagenet'), "input normalization the original expects: the training split's statistics, "
+                       "or ImageNet's"),
     'latency_rounds': Param(int, _rng(1, 10, integer=True), 'interleaved latency rounds over all candidates (median kept)'),
     'torchao': Param(bool, None, "also measure torchao's static INT8 of the original (compiled: a minute on 2 cores; shown, not shipped)"),
 }
-_COMPRESS_PLAN = dict(weights=None, max_mb=None, max_ms=None, prefer='size', students=[], patience=None, recipe='one_cycle', T=4.0, alpha=0.7,
-                      normalize='data', data_root=None, seed=0, threads=2)
+_COMPRESS_PLAN = dict(weights=None, max_mb=None, max_ms=None, prefer='size', students=[], patience=None, recipe='one_cycle', T=4.0,
+                      alpha=0.7, normalize='data', data_root=None, seed=0, threads=2)
 STUDIES['compress'] = Study(
     'compress', 'user', 'Your model and images: a verified smaller, faster model and its report', 'compress.ipynb',
     params=_COMPRESS_PARAMS, check=_compress_check,
@@ -436,8 +439,8 @@ _PAGES = {
                              ('performance', 'model', 'size_mb')),
     'udacisense_pipelines': (('requirements', ('techniques', ['technique', 'size_mb', 'top1', 'cpu_latency_p50_ms', 'size_change_pct',
                                                               'latency_change_pct', 'top1_change_pts'])), ('techniques', 'technique', 'size_mb')),
-    'compress':             (('choice', 'requirements', ('candidates', ['candidate', 'status', 'accuracy', 'size_mb', 'latency_ms', 'drop_pts',
-                                                                          'smaller_x', 'faster_x', 'meets'])), None),
+    'compress':             (('choice', 'requirements', ('candidates', ['candidate', 'status', 'accuracy', 'size_mb', 'latency_ms',
+                                                             'drop_pts', 'smaller_x', 'faster_x', 'meets'])), None),
     'kd_controls':          (('omitted_class_summary', 'transfer_summary', ('budget_summary', ['data', 'epochs', 'alone_mean', 'kd_mean', 'gain_mean',
                                                                                              'gain_std', 'verdict'])), None),
 }
