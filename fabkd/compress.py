@@ -139,22 +139,18 @@ def scan_folder(root,                 # the user's ImageFolder
                          f"allowed: at least {min_per_class} per class.")
     return FolderScan(root, layout, classes, files, skipped, modes, resized, n)
 
-# %% ../nbs/71_compress.ipynb #324ce2c6
+# %% ../nbs/71_compress.ipynb #f35cbf33
 def read_folder(scan:FolderScan,   # from `scan_folder`
                 size:int=64,       # image side in pixels
                 seed:int=0,        # the split's seed (one-folder layout, or valid/ taken from train/)
                 valid_pct:float=0.2, test_pct:float=0.2,
                ) -> tuple:
     "`(Splits, split record)`: every readable image as RGB `size` × `size`, split as the folder says or once, stratified and seeded."
-    from PIL import Image
     from sklearn.model_selection import train_test_split
     from fabkd.data import ImageData, Splits
+    from fabkd.data import _read_image   # RGB, bilinear to size × size, uint8: as every fabkd loader reads a file
     def load(items):
-        ims = []
-        for rel, _ in items:
-            with Image.open(scan.root/rel) as im: im = im.convert('RGB')
-            if im.size != (size, size): im = im.resize((size, size), Image.BILINEAR)
-            ims.append(np.asarray(im, dtype=np.uint8))
+        ims = [_read_image(scan.root/rel, size) for rel, _ in items]
         return ImageData(np.stack(ims), np.array([k for _, k in items]), list(scan.classes), 'imagefolder')
     def cut(items, pct):
         idx = np.arange(len(items)); y = [k for _, k in items]
@@ -182,7 +178,7 @@ def default_students(model:str,        # the original's architecture
     n = {m: count_params(create_model(m, num_classes)) for m in MODELS}
     return sorted((m for m in MODELS if n[m]*min_ratio <= n[model]), key=lambda m: -n[m])[:max_students]
 
-# %% ../nbs/71_compress.ipynb #07400942
+# %% ../nbs/71_compress.ipynb #537f59e6
 def _slug(name:str) -> str: return re.sub(r'[^a-z0-9]+', '_', name.lower()).strip('_')
 
 @dataclass
@@ -224,11 +220,11 @@ class Compressor:
     def skip(self, name:str, steps:str, why:str):
         "Record a candidate that was not made."
         self.rows.append(dict(candidate=name, steps=steps, status=why)); self.log(f"  {name}: {why}")
-    def add(self, name:str, steps:str, make, cost_s:float=0.0, train_seconds:float=0.0) -> Candidate|None:
+    def add(self, name:str, steps:str, make, train_seconds:float=0.0) -> Candidate|None:
         "Make a candidate with `make()` (→ `Candidate`) unless the budget is spent, then measure it; a failure is recorded, not raised."
         from fabkd.bench import latency, throughput
         from fabkd.metrics import macro_f1
-        if self.time_left() < cost_s: self.skip(name, steps, 'skipped: time budget spent'); return None
+        if self.time_left() <= 0: self.skip(name, steps, 'skipped: time budget spent'); return None
         t0 = time.perf_counter()
         try: c = make()
         except FabkdError as e: self.skip(name, steps, f'failed: {e}'); return None
@@ -249,10 +245,10 @@ class Compressor:
                  + (f" · budget {max(left, 0)/60:.1f} min left" if np.isfinite(left) else ''))
         return c
     # the kinds of candidate: each makes the file it would ship as, verified against its PyTorch model (fabkd.quantize)
-    def add_torch(self, name:str, steps:str, model, cost_s:float=0.0):
+    def add_torch(self, name:str, steps:str, model):
         "A PyTorch FP32 model as it is (sized as safetensors weights; not an ONNX artifact)."
         from fabkd.bench import weights_bytes
-        return self.add(name, steps, lambda: Candidate(name, steps, model.eval(), weights_bytes(model)), cost_s)
+        return self.add(name, steps, lambda: Candidate(name, steps, model.eval(), weights_bytes(model)))
     def add_fp16(self, name:str, steps:str, model, folder):
         "Half-precision weights (safetensors); shown, never shipped: ONNX Runtime on CPU has no FP16 gain to offer."
         from fabkd.quantize import to_fp16
