@@ -15,7 +15,7 @@ from .core import seed_everything, set_threads, atomic_write_json, provenance, p
 from .data import load_splits, make_dls
 from .models import create_model
 from .bench import count_macs, latency, weights_bytes
-from .train import make_learner
+from .learner import make_learner
 from .distill import KDCallback, TeacherLogitCache
 from .prune import prune_structured
 

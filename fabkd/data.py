@@ -15,10 +15,11 @@ from PIL import Image
 from .core import FabkdError, check_choice, check_range, fabkd_home
 
 # %% auto #0
-__all__ = ['DEFECT_CLASSES', 'DEFECT_DIFFICULTY', 'IMG_EXTS', 'CIFAR_URLS', 'HOUSEHOLD_CLASSES', 'DATASETS', 'ImageData',
-           'defect_image', 'make_defects', 'write_imagefolder', 'load_imagefolder', 'load_digits_rgb', 'safe_unpickle',
-           'load_cifar', 'write_fake_cifar', 'Splits', 'stratified_split', 'load_splits', 'resize_data',
-           'kfold_indices', 'calibration_indices', 'ImageDataset', 'channel_stats', 'make_dls']
+__all__ = ['DEFECT_CLASSES', 'DEFECT_DIFFICULTY', 'IMG_EXTS', 'CIFAR_URLS', 'HOUSEHOLD_CLASSES', 'DATASETS', 'MIN_PER_CLASS',
+           'SPLIT_NAMES', 'ImageData', 'defect_image', 'make_defects', 'write_imagefolder', 'load_imagefolder',
+           'load_digits_rgb', 'safe_unpickle', 'load_cifar', 'write_fake_cifar', 'Splits', 'stratified_split',
+           'load_splits', 'resize_data', 'kfold_indices', 'calibration_indices', 'ImageDataset', 'channel_stats',
+           'make_dls', 'FolderScan', 'scan_folder', 'read_folder']
 
 # %% ../nbs/01_data.ipynb #d02460cf
 @dataclass
@@ -495,3 +496,104 @@ def make_dls(splits:Splits,       # train / valid / test data
     dls.n_inp = 1  # one input; with keys the batch is (x, y, key) and both y and key are targets
     dls.c, dls.classes, dls.mean, dls.std, dls.splits = splits.c, splits.classes, mean, std, splits
     return dls
+
+# %% ../nbs/01_data.ipynb #df358ba8
+MIN_PER_CLASS = 10   # fewer images than this in a class: no split can train, validate and test it
+SPLIT_NAMES = ('train', 'valid', 'test')
+
+def _class_dirs(d:Path) -> list:
+    return sorted(p.name for p in d.iterdir() if p.is_dir() and not p.name.startswith('.'))
+
+def _files(d:Path) -> list:
+    return sorted(p for p in d.rglob('*') if p.is_file() and not any(s.startswith('.') for s in p.relative_to(d).parts))
+
+@dataclass
+class FolderScan:
+    "What a folder of images holds: layout, classes, readable files per part, and what was skipped or converted."
+    root: Path
+    layout: str        # 'split' (train/ and test/ sub-folders) or 'single' (class folders)
+    classes: list
+    files: dict        # part ('train', 'valid', 'test' or 'all') -> [(path relative to root, class index)]
+    skipped: list      # unreadable or non-image files (relative paths)
+    modes: dict        # colour modes other than RGB -> count
+    resized: int = 0   # images whose size differs from `size`
+    n_files: int = 0
+    def summary(self) -> dict:
+        n = sum(len(v) for v in self.files.values())
+        return dict(layout=self.layout, classes=len(self.classes), images=n, files=self.n_files, skipped=len(self.skipped),
+                    converted=sum(self.modes.values()), resized=self.resized)
+
+def scan_folder(root,                 # the user's ImageFolder
+                size:int=64,          # the side images will be resized to (counts the ones that differ)
+                min_per_class:int=MIN_PER_CLASS,
+                max_bad:float=0.05,   # largest fraction of unreadable or non-image files that is skipped, not refused
+                name:str='data',      # how messages name the folder
+               ) -> FolderScan:
+    "Check a folder of class folders (or of train/valid/test ones) before any work; one clear error for what cannot be used."
+    from PIL import Image
+    allowed = "an existing folder of class sub-folders, or one with train/ and test/ (and optionally valid/) sub-folders of them"
+    root = Path(root) if root is not None else None
+    if root is None or not root.is_dir(): raise FabkdError(f"{name}={str(root)!r} is not valid; allowed: {allowed}.")
+    if (root/'train').is_dir():
+        if not (root/'test').is_dir():
+            raise FabkdError(f"{name}={str(root)!r} has train/ but no test/; allowed: {allowed}.")
+        layout, parts = 'split', {s: root/s for s in SPLIT_NAMES if (root/s).is_dir()}
+    else: layout, parts = 'single', {'all': root}
+    first = next(iter(parts))
+    classes = _class_dirs(parts[first])
+    if not classes: raise FabkdError(f"{name}={str(root)!r} is empty (no class folders); allowed: {allowed}.")
+    for p, d in parts.items():
+        if _class_dirs(d) != classes:
+            raise FabkdError(f"{name}: the class folders of {p}/ {_class_dirs(d)} differ from {first}/'s {classes}; "
+                             "allowed: the same class folders in every split.")
+    files, skipped, modes, resized, n = {p: [] for p in parts}, [], {}, 0, 0
+    for p, d in parts.items():
+        for k, c in enumerate(classes):
+            for f in _files(d/c):
+                n += 1
+                rel = str(f.relative_to(root))
+                try:
+                    with Image.open(f) as im:
+                        im.verify()
+                        mode, sz = im.mode, im.size
+                except Exception: skipped.append(rel); continue
+                files[p].append((rel, k))
+                if mode != 'RGB': modes[mode] = modes.get(mode, 0) + 1
+                resized += sz != (size, size)
+    if n == 0: raise FabkdError(f"{name}={str(root)!r} has no files in its class folders; allowed: {allowed}.")
+    if len(skipped) > max_bad*n:
+        raise FabkdError(f"{name}={str(root)!r} has {len(skipped)} unreadable or non-image file(s) of {n} ({100*len(skipped)/n:.0f} %, "
+                         f"e.g. {', '.join(skipped[:3])}); allowed: at most {100*max_bad:.0f} %.")
+    counted = 'train' if layout == 'split' else 'all'
+    counts = np.bincount([k for _, k in files[counted]], minlength=len(classes))
+    if counts.min() < min_per_class:
+        c = classes[int(counts.argmin())]
+        raise FabkdError(f"{name}: class {c!r} has {int(counts.min())} readable image(s){' in train/' if layout == 'split' else ''}; "
+                         f"allowed: at least {min_per_class} per class.")
+    return FolderScan(root, layout, classes, files, skipped, modes, resized, n)
+
+# %% ../nbs/01_data.ipynb #f35cbf33
+def read_folder(scan:FolderScan,   # from `scan_folder`
+                size:int=64,       # image side in pixels
+                seed:int=0,        # the split's seed (one-folder layout, or valid/ taken from train/)
+                valid_pct:float=0.2, test_pct:float=0.2,
+               ) -> tuple:
+    "`(Splits, split record)`: every readable image as RGB `size` × `size`, split as the folder says or once, stratified and seeded."
+    from sklearn.model_selection import train_test_split
+    def load(items):   # RGB, bilinear to size × size, uint8: as every fabkd loader reads a file
+        ims = [_read_image(scan.root/rel, size) for rel, _ in items]
+        return ImageData(np.stack(ims), np.array([k for _, k in items]), list(scan.classes), 'imagefolder')
+    def cut(items, pct):
+        idx = np.arange(len(items)); y = [k for _, k in items]
+        a, b = train_test_split(idx, test_size=pct, stratify=y, random_state=seed)
+        return [items[i] for i in sorted(a)], [items[i] for i in sorted(b)]
+    if scan.layout == 'split':
+        test = scan.files['test']
+        train, valid = (scan.files['train'], scan.files['valid']) if 'valid' in scan.files else cut(scan.files['train'], valid_pct)
+    else:
+        rest, test = cut(scan.files['all'], test_pct)
+        train, valid = cut(rest, valid_pct/(1 - test_pct))
+    record = dict(root=str(scan.root), layout=scan.layout, seed=seed, size=size, classes=list(scan.classes),
+                  **{n: [rel for rel, _ in part] for n, part in zip(SPLIT_NAMES, (train, valid, test))},
+                  skipped=scan.skipped, converted=scan.modes, resized=scan.resized)
+    return Splits(load(train), load(valid), load(test)), record

@@ -15,7 +15,7 @@ from fastai.learner import Metric, AvgMetric
 from fastai.metrics import AccumMetric
 from .core import FabkdError, check_range, check_choice, seed_everything, progress_to
 from . import core as _core
-from .train import RECIPES, fit_best, unwrap_model
+from .learner import RECIPES, TeacherCallback, fit_best, unwrap_model
 
 # %% auto #0
 __all__ = ['check_nproc', 'GlooDL', 'GatheredLoss', 'gathered_metric', 'DDPTrainer', 'can_distribute', 'launch_ranks', 'fit_ddp']
@@ -167,8 +167,8 @@ def fit_ddp(model:torch.nn.Module, # the network to train; rank 0's best weights
     if not can_distribute(model):   # the launcher would fail later, with a bare AttributeError
         raise FabkdError(f"model {type(unwrap_model(model)).__name__} cannot be sent to DDP processes (it does not pickle); "
                          "allowed: nproc=1 for it (a torch.export graph such as prepare_qat's trains in one process).")
-    if any(type(c).__name__ == 'FeatureKDCallback' for c in cbs or []):   # its projection layers sit outside the DDP model
-        raise FabkdError("FeatureKDCallback is not valid with nproc > 1; allowed: nproc=1, or KDCallback (live teacher or logit cache).")
+    cannot = [type(c).__name__ for c in cbs or [] if isinstance(c, TeacherCallback) and not c.ddp_ok]   # e.g. FeatureKDCallback: adapters outside the DDP model
+    if cannot: raise FabkdError(f"{cannot[0]} is not valid with nproc > 1; allowed: nproc=1, or KDCallback (live teacher or logit cache).")
     cuda = torch.cuda.is_available()
     threads = threads or max(1, torch.get_num_threads() // nproc)
     job = dict(epochs=epochs, recipe=recipe, seed=seed, cbs=list(cbs or []), loss_func=loss_func, lr=lr, quiet=quiet,

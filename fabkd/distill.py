@@ -14,6 +14,7 @@ import torch.nn.functional as F
 from torch import nn
 from fastai.callback.core import Callback
 from .core import FabkdError, check_range, check_choice, seed_everything
+from .learner import TeacherCallback
 
 # %% auto #0
 __all__ = ['UNLABELED', 'KD_MODES', 'kd_loss', 'KDCallback', 'TeacherLogitCache', 'attention_map', 'FeatureKDCallback',
@@ -41,7 +42,7 @@ def kd_loss(student_logits:torch.Tensor, # student outputs (N, C)
     return alpha*T*T*soft + (1 - alpha)*hard
 
 # %% ../nbs/10_distill.ipynb #6114ee5a
-class KDCallback(Callback):
+class KDCallback(TeacherCallback):
     "Distil a frozen teacher into the learner's model on training batches (Hinton KD loss)."
     order, run_valid = 5, False
     def __init__(self, teacher:torch.nn.Module, # trained teacher network
@@ -128,9 +129,9 @@ def attention_map(f:torch.Tensor) -> torch.Tensor:
     "Zagoruyko–Komodakis spatial attention: channel mean of squared activations, L2-normalized per sample."
     return F.normalize(f.float().pow(2).mean(1).flatten(1), dim=1)
 
-class FeatureKDCallback(Callback):
+class FeatureKDCallback(TeacherCallback):
     "FitNet hint or attention-transfer loss between named student and teacher layers."
-    order, run_valid = 6, False
+    order, run_valid, ddp_ok = 6, False, False   # its adapters are trained outside the model DDP wraps
     def __init__(self, teacher:nn.Module,   # frozen teacher
                  student:nn.Module,         # the learner's model (adapters are attached to it)
                  pairs:dict,                # {student layer name: teacher layer name}
@@ -208,6 +209,7 @@ def kd_sweep(splits,                 # `Splits` to train and evaluate on
              patience:int|None=None, # early stopping for every run (None: all `epochs`); `epochs` is then the cap
              student_kwargs:dict|None=None, # extra create_model arguments for the student
              log=None,               # optional progress printer
+             name:str|None=None,     # in a study run, the prefix of the trainings' names (checkpoint keys); None: keys made from what they train
             ) -> pd.DataFrame:
     "Student alone vs distilled at every (T, α), per seed, with an identical recipe: one row per run."
     from fastai.callback.mixup import MixUp
@@ -233,7 +235,9 @@ def kd_sweep(splits,                 # `Splits` to train and evaluate on
             seed_everything(seed)
             m = create_model(student, splits.c, **(student_kwargs or {}))
             cbs = ([MixUp(mixup)] if mixup else []) + ([KDCallback(teacher, T=T, alpha=a, cache=cache)] if kind == 'kd' else [])
-            r = train_model(m, d, epochs=epochs, recipe=recipe, seed=seed, cbs=cbs or None, patience=patience)
+            key = None if name is None else (f"{name}/{kind}{'' if kind == 'alone' else f'-T{T:g}-alpha{a:g}'}/{mode}-v{aug_variants}"
+                                             f"{f'-mixup{mixup:g}' if mixup else ''}/e{epochs}/seed{seed}")
+            r = train_model(m, d, epochs=epochs, recipe=recipe, seed=seed, cbs=cbs or None, patience=patience, name=key)
             rows.append(dict(kind=kind, mode=mode, aug_variants=aug_variants, mixup=mixup, epochs=epochs, T=T, alpha=a, seed=seed,
                              test_accuracy=r.test['accuracy'], test_macro_f1=r.test['macro_f1'],
                              valid_best_accuracy=r.best_valid['accuracy'], valid_last_accuracy=r.last_valid['accuracy'],

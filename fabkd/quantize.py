@@ -121,7 +121,7 @@ def export_onnx(model:nn.Module,           # model to export (eval mode is used)
     with tempfile.TemporaryDirectory(dir=path.parent, prefix=TMP_PREFIX) as tmp:
         tmp_path = Path(tmp)/path.name
         try:
-            with warnings.catch_warnings(), _quiet():
+            with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):   # the exporter prints its progress
                 warnings.simplefilter('ignore')
                 torch.onnx.export(model, (x,), str(tmp_path), input_names=['input'], output_names=['logits'], opset_version=opset,
                                   dynamic_shapes=({0: torch.export.Dim('batch', min=1, max=4096)},), dynamo=True, external_data=False)
@@ -136,12 +136,7 @@ def export_onnx(model:nn.Module,           # model to export (eval mode is used)
     art.nbytes = file_bytes(*art.paths)
     return art
 
-class _quiet:
-    "Silence stdout while the exporter prints its progress."
-    def __enter__(self):
-        import contextlib, io
-        self._cm = contextlib.redirect_stdout(io.StringIO()); self._cm.__enter__()
-    def __exit__(self, *a): return self._cm.__exit__(*a)
+
 
 # %% ../nbs/30_quantize.ipynb #263c28a0
 def calibration_batches(splits,            # `Splits` (calibration comes from `splits.train`)

@@ -15,7 +15,8 @@ import torchvision
 from .core import FabkdError, check_choice, check_range, save_weights, load_weights, atomic_write_json, provenance, progress, seed_everything, pid_alive, TMP_PREFIX
 from .data import make_dls
 from .models import MODELS, create_model, imagenet_weights
-from .train import RECIPES, TrainResult, train_model, skip_checkpoint, active_processes
+from .learner import RECIPES
+from .train import TrainResult, train_model, active_processes
 
 # %% auto #0
 __all__ = ['BANK_FORMAT', 'bank_root', 'data_fingerprint', 'teacher_spec', 'teacher_key', 'TeacherBank', 'load_teacher']
@@ -121,12 +122,12 @@ class TeacherBank:
             self._clean_stale()
             res = self.load(key, spec)
             if res is not None:
-                skip_checkpoint()   # a resumed study numbers its trainings the same whether the teacher was banked or trained
                 progress('train_loaded', training=f'teacher {arch} (bank entry {key})', source='bank', test_accuracy=res.test.get('accuracy'))
                 source = 'bank'
             else:
                 dls = make_dls(splits, bs=bs, seed=seed, aug_variants=aug_variants)
-                res = train_model(_build(arch, splits.c, stem, spec['init']), dls, epochs=epochs, recipe=recipe, seed=seed, patience=patience)
+                res = train_model(_build(arch, splits.c, stem, spec['init']), dls, epochs=epochs, recipe=recipe, seed=seed, patience=patience,
+                                  name=f'teacher/{key}')
                 res.model.eval()
                 self.save(key, spec, res)
                 source = 'trained'

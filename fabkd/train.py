@@ -1,4 +1,4 @@
-"""A fastai `Learner` built from a named recipe (one-cycle, seed 000's, seed 003's), best-epoch selection on validation only, and checkpoints written safely.
+"""One training, end to end: seeded, in this process or in DDP processes, checkpointed inside a study run (so a killed run resumes), evaluated on test once.
 
 Docs: https://fabkd.github.io/fabkd/train.html.md"""
 
@@ -6,148 +6,19 @@ Docs: https://fabkd.github.io/fabkd/train.html.md"""
 
 # %% ../nbs/05_train.ipynb #5a8b61e3
 from __future__ import annotations
-import copy, json, math, random, time
-from dataclasses import dataclass, field
-from functools import partial
+import hashlib, json, random, re
+from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from fastai.learner import Learner
-from fastai.callback.core import Callback
-from fastai.callback.tracker import ReduceLROnPlateau, EarlyStoppingCallback
-from fastai.callback.schedule import ParamScheduler
-from fastai.losses import CrossEntropyLossFlat
-from fastai.metrics import accuracy, F1Score
-from fastai.optimizer import Adam
-from fastai.torch_core import rank_distrib
 from .models import count_params
-from .core import (FabkdError, check_choice, check_range, save_weights, load_weights, seed_everything, atomic_write_json,
-                        progress, progress_active)
+from .core import FabkdError, check_range, save_weights, load_weights, seed_everything, atomic_write_json, progress
 from .metrics import evaluate
+from .learner import TeacherCallback, fit_best
 
 # %% auto #0
-__all__ = ['RECIPES', 'sched_step', 'NonFiniteLoss', 'unwrap_model', 'BestEpoch', 'ProgressEvents', 'make_learner', 'fit_recipe',
-           'use_processes', 'active_processes', 'TrainResult', 'StopAfterBest', 'fit_best', 'train_model',
-           'RunCheckpoints', 'skip_checkpoint', 'use_checkpoints']
-
-# %% ../nbs/05_train.ipynb #c67e90a3
-RECIPES = {
-    'one_cycle': dict(lr=3e-3, wd=1e-2, decouple_wd=True, label_smoothing=0.0, schedule='one_cycle'),
-    'seed000':   dict(lr=1e-3, wd=1e-4, decouple_wd=True, label_smoothing=0.1, schedule='plateau'),
-    'seed003':   dict(lr=1e-3, wd=1e-4, decouple_wd=False, label_smoothing=0.0, schedule='step'),
-}
-
-def sched_step(start:float, # learning rate at the beginning
-               n_steps:int, # number of equal phases over the run
-               gamma:float=0.1, # multiplier at each phase boundary
-              ):
-    "A fastai annealer (pos in [0, 1] → lr) that multiplies by `gamma` at each of `n_steps` phases."
-    return lambda pos: start*gamma**min(int(pos*n_steps), n_steps - 1)
-
-# %% ../nbs/05_train.ipynb #e5bf386a
-class NonFiniteLoss(RuntimeError):
-    "Training produced a NaN or infinite loss."
-
-def unwrap_model(model:torch.nn.Module) -> torch.nn.Module:
-    "The network inside a DDP (or DataParallel) wrapper; any other model as it is."
-    from torch.nn.parallel import DistributedDataParallel, DataParallel
-    return model.module if isinstance(model, (DistributedDataParallel, DataParallel)) else model
-
-class BestEpoch(Callback):
-    "Track the best epoch by a validation metric, keep its weights, optionally checkpoint to disk."
-    order, run_valid = 70, True
-    def __init__(self, monitor:str='accuracy', # recorder column to maximise (or minimise, see `comp`)
-                 comp=np.greater,               # np.greater to maximise, np.less to minimise
-                 restore:bool=True,             # load the best weights when fit ends
-                 ckpt_dir=None,                 # folder for best/last .safetensors (None: memory only)
-                ):
-        from fastcore.basics import store_attr
-        store_attr()
-    def before_fit(self):
-        self.best, self.best_ep, self.best_state, self.epoch_rows, self.written = None, None, None, [], []
-        self.writes = rank_distrib() == 0   # under DDP every rank keeps the same best state, only rank 0 writes it
-    def after_batch(self):
-        if self.training and not torch.isfinite(self.learn.loss).all():
-            raise NonFiniteLoss(f"non-finite training loss at epoch {self.epoch}, batch {self.iter}; "
-                                f"the last good checkpoint is kept{'' if self.ckpt_dir is None else ' in ' + str(self.ckpt_dir)}.")
-    def after_epoch(self):
-        names = self.recorder.metric_names[1:-1]  # drop 'epoch' and 'time'
-        row = dict(zip(names, self.recorder.log[1:-1])); row['epoch'] = self.epoch
-        self.epoch_rows.append(row)
-        val = row.get(self.monitor)
-        if val is None: raise FabkdError(f"monitor={self.monitor!r} is not valid; allowed: {', '.join(n for n in names if n != 'epoch')}.")
-        if self.best is None or self.comp(val, self.best):
-            self.best, self.best_ep = float(val), self.epoch
-            self.best_state = copy.deepcopy({k: v.detach().cpu() for k, v in unwrap_model(self.model).state_dict().items()})
-            self._save(self.best_state, 'best.safetensors')
-        self._save(unwrap_model(self.model), 'last.safetensors')
-    def _save(self, weights, name):
-        if not (self.ckpt_dir and self.writes): return
-        p = str(save_weights(weights, Path(self.ckpt_dir)/name, metadata=dict(epoch=self.epoch)))
-        if p not in self.written: self.written.append(p)
-    def after_fit(self):
-        if self.restore and self.best_state is not None: unwrap_model(self.model).load_state_dict(self.best_state)
-    @property
-    def history(self): return pd.DataFrame(self.epoch_rows).set_index('epoch')
-
-# %% ../nbs/05_train.ipynb #626110dc
-class ProgressEvents(Callback):
-    "Report each epoch of a training (validation metrics, time spent, time left) as progress events."
-    order, run_valid = 71, True   # after the Recorder (50) and BestEpoch (70) have logged the epoch
-    def __init__(self, training:str): # what is training, as a reader should see it
-        from fastcore.basics import store_attr
-        store_attr()
-    def before_fit(self):
-        self.t0 = time.perf_counter()
-        progress('train_start', training=self.training, epochs=self.n_epoch)
-    def after_epoch(self):
-        done, spent = self.epoch + 1, time.perf_counter() - self.t0
-        row = dict(zip(self.recorder.metric_names[1:-1], self.recorder.log[1:-1]))
-        progress('epoch', training=self.training, epoch=done, epochs=self.n_epoch, seconds=spent,
-                 eta_seconds=spent/done*(self.n_epoch - done), **{k: row.get(k) for k in ('valid_loss', 'accuracy', 'macro_f1')})
-
-# %% ../nbs/05_train.ipynb #c7883eef
-def make_learner(model:torch.nn.Module, # the network to train
-                 dls,                   # fastai DataLoaders (train, valid[, test])
-                 recipe:str='one_cycle',# one of `RECIPES`
-                 lr:float|None=None,    # override the recipe's learning rate
-                 loss_func=None,        # override the recipe's loss
-                 cbs=None,              # extra callbacks (e.g. KD)
-                 monitor:str='accuracy',# validation metric that picks the best epoch
-                 ckpt_dir=None,         # folder for best/last checkpoints
-                 keep_best:bool=True,   # end with the best epoch's weights (False: the last epoch's)
-                ) -> Learner:
-    "A fastai Learner with the recipe's optimizer and loss, accuracy and macro-F1 metrics, and `BestEpoch`."
-    check_choice('recipe', recipe, RECIPES)
-    r = RECIPES[recipe]
-    if lr is not None: check_range('lr', lr, 0, 10, lo_open=True)
-    opt = partial(Adam, wd=r['wd'], decouple_wd=r['decouple_wd'])
-    loss = loss_func or CrossEntropyLossFlat(label_smoothing=r['label_smoothing'])
-    f1 = F1Score(average='macro'); f1.name = 'macro_f1'
-    if recipe == 'seed000' and monitor == 'accuracy': monitor = 'macro_f1'  # seed 000 selects on macro-F1
-    learn = Learner(dls, model, loss_func=loss, opt_func=opt, lr=lr or r['lr'], metrics=[accuracy, f1],
-                    cbs=[BestEpoch(monitor, restore=keep_best, ckpt_dir=ckpt_dir)] + list(cbs or []))
-    learn.recipe = recipe
-    return learn
-
-def fit_recipe(learn:Learner, epochs:int, quiet:bool=False):
-    "Train `learn` for `epochs` with its recipe's schedule."
-    check_range('epochs', epochs, 1, integer=True)
-    r, lr = RECIPES[learn.recipe], learn.lr
-    ctx = learn.no_bar() if quiet else _null()
-    log = learn.no_logging() if quiet else _null()
-    with ctx, log:
-        if r['schedule'] == 'one_cycle': learn.fit_one_cycle(epochs, lr)
-        elif r['schedule'] == 'plateau':
-            learn.fit(epochs, lr, cbs=ReduceLROnPlateau(monitor='macro_f1', comp=np.greater, patience=2, factor=2., min_lr=1e-6))
-        else:
-            learn.fit(epochs, lr, cbs=ParamScheduler({'lr': sched_step(lr, max(1, math.ceil(epochs/math.ceil(epochs/3))))}))
-    return learn
-
-class _null:
-    def __enter__(self): return self
-    def __exit__(self, *a): return False
+__all__ = ['use_processes', 'active_processes', 'TrainResult', 'train_model', 'RunCheckpoints', 'use_checkpoints']
 
 # %% ../nbs/05_train.ipynb #2ec14a94
 _ACTIVE_CHECKPOINTS = None   # set by `use_checkpoints` (below) for a study run
@@ -190,32 +61,12 @@ class TrainResult:
         return cls(model, pd.DataFrame(rec['history']).set_index('epoch'), rec['best_epoch'], rec['best_valid'],
                    rec['last_valid'], rec['test'], rec['seconds'])
 
-class StopAfterBest(EarlyStoppingCallback):
-    "fastai's early stopping, run after `BestEpoch` so the epoch that stops the fit is still recorded."
-    order = BestEpoch.order + 1
-
-def fit_best(model:torch.nn.Module, dls, epochs:int, recipe:str='one_cycle', cbs=None, loss_func=None, lr:float|None=None,
-             ckpt_dir=None, quiet:bool=True, patience:int|None=None,
-             name:str='', # how progress events name this training
-             keep_best:bool=True, # end with the best epoch's weights (False: the last epoch's)
-            ) -> tuple:
-    "Build the learner, fit it with its recipe and return `(learner, its BestEpoch, fit seconds)`; one process or one DDP rank."
-    extra = [ProgressEvents(name)] if progress_active() else []
-    learn = make_learner(model, dls, recipe, lr=lr, loss_func=loss_func, cbs=list(cbs or []) + extra, ckpt_dir=ckpt_dir, keep_best=keep_best)
-    be = learn.cbs.filter(lambda c: isinstance(c, BestEpoch))[0]
-    stop = [StopAfterBest(monitor=be.monitor, comp=be.comp, patience=patience)] if patience is not None else []
-    learn.add_cbs(stop)
-    t0 = time.perf_counter()
-    fit_recipe(learn, epochs, quiet=quiet)
-    secs = time.perf_counter() - t0
-    learn.remove_cbs(list(cbs or []) + extra + stop)  # what follows (evaluation) runs the plain model
-    return learn, be, secs
-
 def train_model(model:torch.nn.Module, dls, epochs:int=5, recipe:str='one_cycle', seed:int=0,
                 cbs=None, loss_func=None, lr:float|None=None, ckpt_dir=None, quiet:bool=True,
                 patience:int|None=None, # stop after this many epochs without a better validation value (None: train all `epochs`)
                 nproc:int|None=None,    # DDP processes (None: the `use_processes` setting, 1 unless a study sets `nproc`)
                 keep_best:bool=True,    # return the best validation epoch's weights (False: the last epoch's, when the budget is what is studied)
+                name:str|None=None,     # in a study run, the training's checkpoint key, e.g. 'student_alone/seed1' (None: made from what it trains)
                ) -> TrainResult:
     "Seed, train with `recipe`, keep the best validation epoch, evaluate once on test."
     if patience is not None: check_range('patience', patience, 1, integer=True)
@@ -233,60 +84,77 @@ def train_model(model:torch.nn.Module, dls, epochs:int=5, recipe:str='one_cycle'
         if not keep_best: raise FabkdError(f"keep_best=False is not valid with nproc={nproc}; allowed: nproc=1 (DDP ranks return the best epoch).")
     store = _ACTIVE_CHECKPOINTS
     if store is not None:   # a study run: this call may already be done (resume), or becomes a checkpoint
-        key, sig = store.next_key(), _signature(model, dls, epochs, recipe, seed, cbs, lr, loss_func)
+        sig = _signature(model, dls, epochs, recipe, seed, cbs, lr, loss_func)
         if patience is not None: sig['patience'] = patience   # only when set: checkpoints of runs without it stay valid
         if nproc > 1: sig['nproc'] = nproc                    # a DDP training is another training (ranks see other batches)
         if not keep_best: sig['keep'] = 'last'                 # other weights come back
+        key = store.key(name, sig, '' if name is not None else _fingerprint(dls, cbs))
         done = store.load(key, sig, model)
         if done is not None:
             progress('train_loaded', training=_training_name(model, cbs, key), source='checkpoint', test_accuracy=done.test.get('accuracy'))
             return done
-    name = _training_name(model, cbs, key if store is not None else None) + where
+    label = _training_name(model, cbs, key if store is not None else None) + where
     seed_everything(seed)
     if nproc > 1:   # the ranks train a copy; rank 0's best weights come back into `model`
         from .ddp import fit_ddp
         out = fit_ddp(model, dls, nproc, epochs=epochs, recipe=recipe, seed=seed, cbs=cbs, loss_func=loss_func, lr=lr,
-                      ckpt_dir=ckpt_dir, quiet=quiet, patience=patience, name=name)
+                      ckpt_dir=ckpt_dir, quiet=quiet, patience=patience, name=label)
         hist, best_ep, secs = out['history'], out['best_epoch'], out['seconds']
     else:
-        learn, be, secs = fit_best(model, dls, epochs, recipe, cbs, loss_func, lr, ckpt_dir, quiet, patience, name, keep_best)
+        learn, be, secs = fit_best(model, dls, epochs, recipe, cbs, loss_func, lr, ckpt_dir, quiet, patience, label, keep_best)
         hist, best_ep, model = be.history, be.best_ep, learn.model
     test = evaluate(model, dls[2], dls.c, device=dls.device) if len(dls.loaders) > 2 else {}
     res = TrainResult(model.cpu(), hist, int(best_ep), hist.loc[best_ep].to_dict(), hist.iloc[-1].to_dict(), test, secs)
     if store is not None: store.save(key, sig, res)
-    progress('train_end', training=name, seconds=secs, best_epoch=res.best_epoch + 1,
+    progress('train_end', training=label, seconds=secs, best_epoch=res.best_epoch + 1,
              valid_accuracy=res.best_valid.get('accuracy'), test_accuracy=test.get('accuracy'))
     return res
 
 def _training_name(model, cbs, key) -> str:
     "How a training shows in progress lines: call number, architecture, size, and whether it distils."
-    kd = any(type(c).__name__ == 'KDCallback' for c in cbs or [])
+    kd = any(isinstance(c, TeacherCallback) for c in cbs or [])
     n = count_params(model)
     arch = getattr(model, 'fabkd_arch', {}).get('name') or type(model).__name__   # 'resnet50', not torchvision's class 'ResNet'
     return f"{'training ' + key + ': ' if key else ''}{arch} ({n/1e6:.2f} M params){', distilled' if kd else ''}"
 
 # %% ../nbs/05_train.ipynb #22bff08f
+_KEY = re.compile(r'[A-Za-z0-9][A-Za-z0-9._=+-]*(/[A-Za-z0-9][A-Za-z0-9._=+-]*)*')
+
 class RunCheckpoints:
-    "Completed `train_model` calls of one run, saved (weights, record, RNG state) so a killed run resumes after the last."
-    def __init__(self, folder): self.folder, self.n = Path(folder), 0
-    def next_key(self) -> str:
-        "The key of the next `train_model` call (calls are numbered in order)."
-        self.n += 1; return f'{self.n - 1:03d}'
+    "Completed `train_model` calls of one run, saved by name (weights, record, RNG state); a resumed run reloads the unchanged ones."
+    def __init__(self, folder): self.folder, self.used, self.auto = Path(folder), {}, {}
+    def key(self, name:str|None, sig:dict, fingerprint:str='') -> str:
+        "A training's checkpoint key: the name its author gave, else one made from what it trains (never from its position)."
+        if name is not None:
+            if not isinstance(name, str) or not _KEY.fullmatch(name) or len(name) > 200:
+                raise FabkdError(f"name={name!r} is not valid; allowed: words of letters, digits and . _ = + - joined by '/', "
+                                 "e.g. 'student_alone/seed1'.")
+            key = name
+        else:   # the same training twice in one run (same signature, data and callback settings) is numbered in order
+            h = hashlib.sha256(json.dumps([sig, fingerprint], sort_keys=True, default=str).encode()).hexdigest()[:12]
+            base = f"auto/{sig['model']}-{h}"
+            self.auto[base] = self.auto.get(base, 0) + 1
+            key = base if self.auto[base] == 1 else f'{base}-{self.auto[base]}'
+        if self.used.get(key, sig) != sig:   # the same training asked for twice is fine (it loads); two trainings under one name are not
+            raise FabkdError(f"name={key!r} is not valid; allowed: a name no other training of this run uses.")
+        self.used[key] = sig
+        return key
     def save(self, key:str, sig:dict, res:TrainResult):
         "Write the call's weights, then its record (the completion mark)."
+        (self.folder/key).parent.mkdir(parents=True, exist_ok=True)
         save_weights(res.model, self.folder/f'{key}.safetensors')
         np_state = np.random.get_state()
         rng = dict(torch=torch.get_rng_state().tolist(), python=[random.getstate()[0], list(random.getstate()[1]), random.getstate()[2]],
                    numpy=[np_state[0], np_state[1].tolist(), *np_state[2:]])
         atomic_write_json(self.folder/f'{key}.json', dict(signature=sig, training=res.model.training, **res.record(), rng=rng), indent=None)
     def load(self, key:str, sig:dict, model:torch.nn.Module) -> TrainResult|None:
-        "The finished call `key` (weights loaded into `model`, RNG restored), or None if it did not finish."
+        "The finished training `key` (weights loaded into `model`, RNG restored); None if it did not finish or has changed since."
         meta = self.folder/f'{key}.json'
         if not meta.is_file(): return None
         rec = json.loads(meta.read_text())
-        if rec['signature'] != sig:
-            raise FabkdError(f"checkpoint {str(meta)!r} was written by another training call ({rec['signature']} ≠ {sig}); "
-                             "allowed: resume a run with the code and parameters that started it.")
+        if rec['signature'] != sig:   # the training changed (code or parameters): it trains again and its checkpoint is replaced
+            progress('train_changed', training=key, was=rec['signature'], now=sig)
+            return None
         model.load_state_dict(load_weights(self.folder/f'{key}.safetensors'))
         model.train(rec['training'])
         r = rec['rng']
@@ -294,10 +162,6 @@ class RunCheckpoints:
         random.setstate((r['python'][0], tuple(r['python'][1]), r['python'][2]))
         np.random.set_state((r['numpy'][0], np.array(r['numpy'][1], dtype=np.uint32), *r['numpy'][2:]))
         return TrainResult.from_record(model, rec)
-
-def skip_checkpoint():
-    "Count a training that came from elsewhere (the teacher bank), so a resumed run numbers its trainings the same way."
-    if _ACTIVE_CHECKPOINTS is not None: _ACTIVE_CHECKPOINTS.next_key()
 
 def use_checkpoints(folder=None, # checkpoint folder of a run; None switches checkpointing off
                    ) -> RunCheckpoints|None:
@@ -311,3 +175,14 @@ def _signature(model, dls, epochs, recipe, seed, cbs, lr, loss_func) -> dict:
                 recipe=recipe, seed=seed, lr=lr, cbs=sorted(type(c).__name__ for c in cbs or []),
                 loss=type(loss_func).__name__ if loss_func is not None else None,
                 n_train=len(dls.train.dataset), n_valid=len(dls.valid.dataset))
+
+def _fingerprint(dls, cbs) -> str:
+    "What a signature leaves out: the training images and labels, and the callbacks' settings (a KD temperature, say)."
+    h = hashlib.sha256()
+    for ds in (dls.train.dataset, dls.valid.dataset):
+        d = getattr(ds, 'data', None)
+        for a in (getattr(d, 'x', None), getattr(d, 'y', None)):
+            if isinstance(a, np.ndarray): h.update(np.ascontiguousarray(a).data)
+    for c in cbs or []:
+        h.update(repr(sorted((k, v) for k, v in vars(c).items() if isinstance(v, (bool, int, float, str)))).encode())
+    return h.hexdigest()

@@ -28,7 +28,7 @@ def rerun(smoke_runs, tmp_path_factory):
 
 def test_study_run_shows_live_progress(rerun):
     out, first, second, r = rerun
-    for line in ('teacher resnet50 (bank entry', '▶ training 001', 'epoch 1/', 'valid acc', 'left in this training', 'recorded table', 'study ~'):
+    for line in ('teacher resnet18 (bank entry', '▶ training student_kd: resnet18', 'epoch 1/', 'valid acc', 'left in this training', 'recorded table', 'study ~'):
         assert line in r.stdout, line       # 'study ~': the earlier finished run gives a time estimate
     log = (out/STUDY/second/'log.txt').read_text()
     assert 'epoch 1/' in log and 'finished in' in log
