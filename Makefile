@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-## seed 000's study at the cpu preset (embedded data, 2 cores: ~41 min with a cold teacher bank, of which the teacher ~10.4) -> reports/_runs/fabgaurd_defects/<run-id>/
+## seed 000's study at the cpu preset (embedded data, 2-core AMD EPYC: 38.6 min with a cold teacher bank, of which the teacher 8.1) -> reports/_runs/fabgaurd_defects/<run-id>/
 study: $(STAMP)
 	$(BIN)/fabkd study run fabgaurd_defects --preset cpu
 

@@ -88,7 +88,8 @@ def train_model(model:torch.nn.Module, dls, epochs:int=5, recipe:str='one_cycle'
         if patience is not None: sig['patience'] = patience   # only when set: checkpoints of runs without it stay valid
         if nproc > 1: sig['nproc'] = nproc                    # a DDP training is another training (ranks see other batches)
         if not keep_best: sig['keep'] = 'last'                 # other weights come back
-        key = store.key(name, sig, '' if name is not None else _fingerprint(dls, cbs))
+        sig['data'] = _fingerprint(dls, cbs)   # the same name on other images (or another T) is another training
+        key = store.key(name, sig)
         done = store.load(key, sig, model)
         if done is not None:
             progress('train_loaded', training=_training_name(model, cbs, key), source='checkpoint', test_accuracy=done.test.get('accuracy'))
@@ -123,7 +124,7 @@ _KEY = re.compile(r'[A-Za-z0-9][A-Za-z0-9._=+-]*(/[A-Za-z0-9][A-Za-z0-9._=+-]*)*
 class RunCheckpoints:
     "Completed `train_model` calls of one run, saved by name (weights, record, RNG state); a resumed run reloads the unchanged ones."
     def __init__(self, folder): self.folder, self.used, self.auto = Path(folder), {}, {}
-    def key(self, name:str|None, sig:dict, fingerprint:str='') -> str:
+    def key(self, name:str|None, sig:dict) -> str:
         "A training's checkpoint key: the name its author gave, else one made from what it trains (never from its position)."
         if name is not None:
             if not isinstance(name, str) or not _KEY.fullmatch(name) or len(name) > 200:
@@ -131,7 +132,7 @@ class RunCheckpoints:
                                  "e.g. 'student_alone/seed1'.")
             key = name
         else:   # the same training twice in one run (same signature, data and callback settings) is numbered in order
-            h = hashlib.sha256(json.dumps([sig, fingerprint], sort_keys=True, default=str).encode()).hexdigest()[:12]
+            h = hashlib.sha256(json.dumps(sig, sort_keys=True, default=str).encode()).hexdigest()[:12]
             base = f"auto/{sig['model']}-{h}"
             self.auto[base] = self.auto.get(base, 0) + 1
             key = base if self.auto[base] == 1 else f'{base}-{self.auto[base]}'

@@ -276,6 +276,7 @@ def transfer_arms(labeled:Splits,          # the student's splits: its labeled t
                   bs:int=64,               # batch size
                   arms=TRANSFER_ARMS,      # which students to train
                   aug_variants:int|None=4, # fixed views per image for every arm, teacher logits cached (None: fresh views, live teacher)
+                  name:str|None=None,      # in a study run, the prefix of the arms' training names, e.g. 'transfer' (None: keys made from what they train)
                  ) -> list:
     "One row per arm: test accuracy and macro-F1, best epoch and cap, for one seed, with matched optimizer steps."
     for a in arms: check_choice('arm', a, TRANSFER_ARMS)
@@ -290,7 +291,8 @@ def transfer_arms(labeled:Splits,          # the student's splits: its labeled t
         kd, cached = arm.startswith('kd'), arm.startswith('kd') and aug_variants is not None
         dls = make_dls(sp, bs=bs, seed=seed, stats=teacher_stats, aug_variants=aug_variants, return_keys=cached)
         cbs = [KDCallback(teacher, T=T, alpha=alpha, cache=TeacherLogitCache(teacher, dls.train.dataset) if cached else None)] if kd else None
-        r = train_model(create_model(student, labeled.c), dls, epochs=cap, recipe=recipe, seed=seed, cbs=cbs, patience=pat)
+        r = train_model(create_model(student, labeled.c), dls, epochs=cap, recipe=recipe, seed=seed, cbs=cbs, patience=pat,
+                        name=None if name is None else f'{name}/{arm}/seed{seed}')
         rows.append(dict(arm=arm, seed=seed, n_train=len(sp.train), epochs_cap=cap, patience=pat, best_epoch=r.best_epoch,
                          epochs_run=len(r.history), steps=len(r.history)*max(1, len(sp.train)//bs), test_accuracy=r.test['accuracy'],
                          test_macro_f1=r.test['macro_f1'], valid_best_accuracy=r.best_valid['accuracy']))
@@ -355,6 +357,7 @@ def teacher_knows_more(rep,                # the study's `Report`
         print(folder_note(info)); rep.metric('unlabeled_root.images', info['images']); rep.metric('unlabeled_root.skipped', info['skipped'])
     rows = [dict(n_labeled=len(lab_sp.train), n_unlabeled=len(unl), **r) for s in p['seeds']
             for r in transfer_arms(lab_sp, unl, teacher.model.eval(), stats, student, seed=s, epochs=p['epochs'], patience=p['patience'],
-                                   T=p['transfer_T'], alpha=p['transfer_alpha'], recipe=p['recipe'], bs=p['bs'], arms=p['arms'])]
+                                   T=p['transfer_T'], alpha=p['transfer_alpha'], recipe=p['recipe'], bs=p['bs'], arms=p['arms'],
+                                   name='transfer')]
     runs = rep.table('transfer_runs', pd.DataFrame(rows), index=False)
     return runs, rep.table('transfer_summary', transfer_verdicts(rep, runs, teacher, pair, splits.c), index=False), teacher, len(unl)
