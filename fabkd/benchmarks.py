@@ -10,8 +10,8 @@ import copy, time, statistics
 from pathlib import Path
 import numpy as np
 import torch
-from fastai.callback.core import Callback
 from .core import seed_everything, set_threads, atomic_write_json, provenance, project_root, check_choice
+from fastai.callback.core import Callback
 from .data import load_splits, make_dls
 from .models import create_model
 from .bench import count_macs, latency, weights_bytes

@@ -6,17 +6,21 @@ Docs: https://fabkd.github.io/fabkd/core.html.md"""
 
 # %% ../nbs/00_core.ipynb #141bd424
 from __future__ import annotations
-import os, sys, json, time, random, hashlib, platform, tempfile, subprocess, contextlib
+import os, sys, json, time, random, hashlib, platform, tempfile, subprocess, contextlib, warnings
 from pathlib import Path
 from importlib import metadata
 import numpy as np
 import torch
+# fastai.layers compiles a helper with `torch.jit.script` when it is imported, which torch 2.14 deprecates: a
+# FutureWarning (with the venv's path) under the first cell of every notebook that imports fastai, that no fabkd user can act on.
+# fabkd's modules import this one before fastai, so the filter is in place when fastai loads.
+warnings.filterwarnings('ignore', message=r'`torch\.jit\.script` is deprecated', category=FutureWarning)
 
 # %% auto #0
 __all__ = ['TMP_PREFIX', 'FabkdError', 'check_choice', 'check_range', 'seed_everything', 'set_threads', 'default_device',
-           'fabkd_home', 'project_root', 'atomic_path', 'atomic_write_text', 'atomic_write_json', 'clean_stale',
-           'progress_to', 'pid_alive', 'progress_active', 'progress', 'save_weights', 'load_weights', 'git_commit',
-           'cpu_name', 'cpu_isa', 'provenance']
+           'fabkd_home', 'project_root', 'shown_path', 'atomic_path', 'atomic_write_text', 'atomic_write_json',
+           'clean_stale', 'progress_to', 'pid_alive', 'progress_active', 'progress', 'save_weights', 'load_weights',
+           'git_commit', 'cpu_name', 'cpu_isa', 'provenance']
 
 # %% ../nbs/00_core.ipynb #043f321e
 class FabkdError(ValueError):
@@ -87,6 +91,17 @@ def project_root(start=None):
     for d in [p, *p.parents]:
         if (d/'pyproject.toml').exists(): return d
     return p
+
+# %% ../nbs/00_core.ipynb #2eb90b66
+def shown_path(path,     # a file or folder
+               base=None, # shown relative to this when `path` lies outside every project
+              ) -> str:
+    "`path` as a stored output shows it: relative to its project, else to `base`, else its name; never the machine's absolute path."
+    p = Path(path).resolve()
+    root = next((d for d in p.parents if (d/'pyproject.toml').is_file()), None)
+    if root is not None: return str(p.relative_to(root))
+    if base is not None and p.is_relative_to(Path(base).resolve()): return str(p.relative_to(Path(base).resolve()))
+    return p.name
 
 # %% ../nbs/00_core.ipynb #65c6d97a
 _writes = 0

@@ -11,9 +11,9 @@ from importlib.util import find_spec
 import pandas as pd
 import torch
 import torch.distributed as dist
+from .core import FabkdError, check_range, check_choice, seed_everything, progress_to
 from fastai.learner import Metric, AvgMetric
 from fastai.metrics import AccumMetric
-from .core import FabkdError, check_range, check_choice, seed_everything, progress_to
 from . import core as _core
 from .learner import RECIPES, TeacherCallback, fit_best, unwrap_model
 

@@ -12,8 +12,8 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 from torch import nn
-from fastai.callback.core import Callback
 from .core import FabkdError, check_range, check_choice, seed_everything
+from fastai.callback.core import Callback
 from .learner import TeacherCallback
 
 # %% auto #0
@@ -248,7 +248,8 @@ def kd_sweep(splits,                 # `Splits` to train and evaluate on
 
 def summarize(df:pd.DataFrame, metric:str='test_accuracy') -> pd.DataFrame:
     "Mean, std and count of `metric` per (kind, T, alpha)."
-    g = df.drop(columns=['history'], errors='ignore').fillna({'T': '-', 'alpha': '-'}).groupby(['kind', 'T', 'alpha'])[metric]
+    df = df.drop(columns=['history'], errors='ignore').astype({'T': object, 'alpha': object})   # a baseline row has no T or α: shown as '-'
+    g = df.fillna({'T': '-', 'alpha': '-'}).groupby(['kind', 'T', 'alpha'])[metric]
     return g.agg(['mean', 'std', 'count']).reset_index()
 
 # %% ../nbs/10_distill.ipynb #5ff1491f

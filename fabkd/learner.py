@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+from .core import FabkdError, check_choice, check_range, save_weights, progress, progress_active
 from fastai.learner import Learner
 from fastai.callback.core import Callback
 from fastai.callback.tracker import ReduceLROnPlateau, EarlyStoppingCallback
@@ -21,7 +22,6 @@ from fastai.losses import CrossEntropyLossFlat
 from fastai.metrics import accuracy, F1Score
 from fastai.optimizer import Adam
 from fastai.torch_core import rank_distrib
-from .core import FabkdError, check_choice, check_range, save_weights, progress, progress_active
 
 # %% auto #0
 __all__ = ['RECIPES', 'sched_step', 'NonFiniteLoss', 'unwrap_model', 'BestEpoch', 'ProgressEvents', 'TrainChannelsLast',

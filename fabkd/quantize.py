@@ -34,16 +34,19 @@ logging.getLogger('torch.utils.cpp_extension').addFilter(_DropMessages('No CUDA 
 
 @contextlib.contextmanager
 def filtered_c_stderr(*noise:str): # substrings of the lines to drop
-    "Capture what C/C++ code writes to file descriptor 2 and pass on every line except known noise."
+    "Capture what C/C++ code writes to file descriptor 2 (and Python code to `sys.stderr`) and pass on every line except known noise."
+    # ExecuTorch's runtime logs through both: C++ on fd 2, and, in a Jupyter kernel, Python's `sys.stderr` in fragments
     sys.stderr.flush()
-    saved = os.dup(2)
+    saved, py = os.dup(2), io.StringIO()
     with tempfile.TemporaryFile() as f:
         os.dup2(f.fileno(), 2)
-        try: yield
+        try:
+            with contextlib.redirect_stderr(py): yield
         finally:
             os.dup2(saved, 2); os.close(saved)
             f.seek(0)
-            keep = [l for l in f.read().decode(errors='replace').splitlines() if l.strip() and not any(n in l for n in noise)]
+            text = f.read().decode(errors='replace') + '\n' + py.getvalue()
+            keep = [l for l in text.splitlines() if l.strip() and not any(n in l for n in noise)]
             if keep: print('\n'.join(keep), file=sys.stderr)
 
 # %% ../nbs/30_quantize.ipynb #f2ba6256
@@ -409,12 +412,14 @@ def compiled(model:nn.Module, verify_batches, max_abs:float=1e-3) -> Artifact:
     return _checked(Artifact('compiled', frozen_compile(m, dynamic=True), info=dict(backend='inductor', freezing=True)), m, verify_batches, max_abs, 1.0)
 
 # %% ../nbs/30_quantize.ipynb #d2a7f1de
+_ARM_PROBES = ('cpuinfo_utils.cpp', 'CPU info and manual query on # of cpus', 'midr file', '/sys/devices/soc0')   # x86: ExecuTorch's ARM-only probes
+
 class PteModel:
     "An ExecuTorch program (batch-1 `.pte`) behaving like a model on float32 batches."
     def __init__(self, path):
         from executorch.runtime import Runtime
         self.path = Path(path)
-        with filtered_c_stderr('cpuinfo_utils.cpp', 'CPU info and manual query on # of cpus'):   # x86: ARM-only probes
+        with filtered_c_stderr(*_ARM_PROBES):
             self.method = Runtime.get().load_program(str(path)).load_method('forward')
     def __call__(self, x):
         return torch.cat([self.method.execute([xi[None].float().contiguous()])[0] for xi in torch.as_tensor(x)])
@@ -429,7 +434,8 @@ def export_mobile(model:nn.Module, path, input_size=(3, 64, 64), verify_batches=
         with warnings.catch_warnings():
             warnings.simplefilter('ignore')
             ep = torch.export.export(model, (torch.randn(1, *input_size),), strict=True)
-            prog = to_edge_transform_and_lower(ep, partitioner=[XnnpackPartitioner()]).to_executorch()
+            with filtered_c_stderr(*_ARM_PROBES):
+                prog = to_edge_transform_and_lower(ep, partitioner=[XnnpackPartitioner()]).to_executorch()
     except Exception as e:
         raise FabkdError(f"model {type(model).__name__} cannot be exported to ExecuTorch ({type(e).__name__}); allowed: an exportable model.") from None
     with atomic_path(path) as tmp:

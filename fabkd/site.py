@@ -6,7 +6,7 @@ Docs: https://fabkd.github.io/fabkd/site.html.md"""
 
 # %% ../nbs/75_site.ipynb #ca6553cd
 from __future__ import annotations
-import html, json, math, re, shutil, subprocess, sys, tempfile
+import html, json, math, os, re, shutil, subprocess, sys, tempfile
 from pathlib import Path
 import nbformat
 import pandas as pd
@@ -15,8 +15,8 @@ from .studies import STUDIES
 
 # %% auto #0
 __all__ = ['latest_runs', 'md_table', 'best_compression', 'claim_counts', 'key_metrics', 'findings_markdown',
-           'parameters_markdown', 'study_page', 'publish_latest', 'studies_summary', 'site_pages', 'build_preview',
-           'build_site']
+           'parameters_markdown', 'relative_outputs', 'study_page', 'publish_latest', 'studies_summary', 'site_pages',
+           'build_preview', 'build_site']
 
 # %% ../nbs/75_site.ipynb #cd381dbb
 def latest_runs(runs_root=None, # folder holding `<study>/<run-id>/` (default reports/_runs)
@@ -158,10 +158,22 @@ def _previous(history:list, res:dict) -> dict|None:
              and str(h['time_utc']) < str(me['time_utc'])]
     return max(older, key=lambda h: str(h['time_utc'])) if older else None
 
+def relative_outputs(nb:nbformat.NotebookNode, root:Path) -> nbformat.NotebookNode:
+    "Strip the absolute folder `root` (a checkout, or a run's out-root) from every text output, so a page shows paths as the project does."
+    prefix = str(Path(root).resolve()) + os.sep
+    for c in nb.cells:
+        for o in c.get('outputs', []):
+            if 'text' in o: o['text'] = o['text'].replace(prefix, '')
+            for k, v in o.get('data', {}).items():
+                if k.startswith('text/') and isinstance(v, str): o['data'][k] = v.replace(prefix, '')
+    return nb
+
 def study_page(run:Path, res:dict, previous:dict|None=None) -> nbformat.NotebookNode:
     "A run's executed notebook reordered for a reader: title, run header, Findings, introduction, parameters, the report."
     study = STUDIES[res['study']]
     nb = nbformat.read(run/'executed.ipynb', as_version=4)
+    run = Path(run).resolve()   # runs made before `shown_path` printed absolute paths: the page shows them from the project (or out-root)
+    relative_outputs(nb, next((d for d in run.parents if (d/'pyproject.toml').is_file()), run.parent.parent))
     for c in nb.cells:   # execution order and time per cell survive cleaning in the `fabkd` metadata
         if c.cell_type == 'code':
             c.metadata['fabkd'] = dict(n=c.get('execution_count'), seconds=round(float(c.metadata.get('papermill', {}).get('duration') or 0), 1))

@@ -6,8 +6,8 @@ Docs: https://fabkd.github.io/fabkd/studies.html.md"""
 
 # %% ../nbs/60_studies.ipynb #ffb38261
 from __future__ import annotations
-import json, os, secrets, shutil, sys, threading, time
-from dataclasses import dataclass, field
+import json, os, secrets, threading, time, warnings
+from dataclasses import dataclass
 from pathlib import Path
 import pandas as pd
 from .core import FabkdError, check_choice, check_range, project_root, atomic_write_json, pid_alive
@@ -607,8 +607,10 @@ def run_study(name:str,               # registered study
     tail = _ProgressTail(run/'progress.jsonl', log, t0, expected)
     tail.start()
     try:
-        pm.execute_notebook(str(study.path), str(part), parameters={**params, 'run_dir': str(run)}, kernel_name='python3',
-                            language='python', progress_bar=progress, cwd=str(run), log_output=False)
+        with warnings.catch_warnings():   # papermill warns that `executed.ipynb.part` does not end in .ipynb: it is renamed when whole
+            warnings.filterwarnings('ignore', message=r'The specified file .* does not end in one of')
+            pm.execute_notebook(str(study.path), str(part), parameters={**params, 'run_dir': str(run)}, kernel_name='python3',
+                                language='python', progress_bar=progress, cwd=str(run), log_output=False)
     except pm.PapermillExecutionError as e:
         tail.stop()
         os.replace(part, run/'failed.ipynb')

@@ -13,8 +13,8 @@ from .core import FabkdError, check_range, project_root, atomic_write_json
 from .studies import get_study, validate, run_study, runs_root, StudyFailed
 
 # %% auto #0
-__all__ = ['parse_grid', 'expand_grid', 'run_combination', 'sweeps_root', 'sweep_table', 'sweep_summary', 'run_sweep',
-           'example_study', 'run_all_studies']
+__all__ = ['parse_grid', 'expand_grid', 'run_combination', 'sweeps_root', 'host_share', 'cluster_threads', 'sweep_table',
+           'sweep_summary', 'run_sweep', 'example_study', 'longest_first', 'run_all_studies']
 
 # %% ../nbs/65_sweeps.ipynb #3021dbfb
 def parse_grid(pairs) -> tuple:
@@ -103,6 +103,20 @@ def _execute(tasks:list, jobs:int, client, log) -> dict:
         for k, kw in tasks: done(k, fn(**kw))
     return out
 
+# %% ../nbs/65_sweeps.ipynb #8442c0e6
+def host_share(cores:dict,    # worker address → cores of its host
+               workers:dict,  # worker address → its scheduler info (`host`, `nthreads`, `resources`)
+              ) -> int:
+    "Torch threads one task may use on any of these workers: its host's cores over the host's task slots (or its `threads` resource)."
+    slots = {}
+    for w in workers.values(): slots[w['host']] = slots.get(w['host'], 0) + w['nthreads']
+    share = lambda a, w: int(w.get('resources', {}).get('threads') or max(1, cores[a]//slots[w['host']]))
+    return min((share(a, w) for a, w in workers.items() if a in cores), default=1)
+
+def cluster_threads(client) -> int:
+    "The torch threads each run gets on this Dask cluster (`host_share` of the workers connected now)."
+    return host_share(client.run(os.cpu_count), client.scheduler_info(n_workers=-1)['workers'])
+
 # %% ../nbs/65_sweeps.ipynb #1965f505
 def sweep_table(sweep_dir) -> pd.DataFrame:
     "One row per combination: swept values, status, run folder, wall seconds, and each numeric metric of its results."
@@ -158,10 +172,11 @@ def run_sweep(name:str,                 # registered study
         if {k: old.get(k) for k in spec} != spec:
             raise FabkdError(f"sweep_id={sweep_id!r} already holds another sweep ({old['study']}, {old['grid']}); allowed: the same study, preset and grid, or a new id.")
     threads = None
-    if jobs > 1 and 'threads' not in (grid or {}) and 'threads' not in (fixed or {}):
-        threads = max(1, (os.cpu_count() or 1)//jobs)
+    if (jobs > 1 or client is not None) and 'threads' not in (grid or {}) and 'threads' not in (fixed or {}):
+        threads = cluster_threads(client) if client is not None else max(1, (os.cpu_count() or 1)//jobs)
         for c in combos: c['overrides']['threads'] = threads
-        log(f"{jobs} local jobs: {threads} torch thread(s) per run ({os.cpu_count()} cores)")
+        log(f"{jobs} local jobs: {threads} torch thread(s) per run ({os.cpu_count()} cores)" if client is None
+            else f"Dask cluster: {threads} torch thread(s) per run (each host's cores over its task slots)")
     man = dict(**spec, sweep_id=sweep_id, executor=('dask' if client else f'jobs={jobs}'), combinations=combos)
     atomic_write_json(d/'manifest.json', man)
     log(f"sweep {sweep_id}: {len(combos)} combination(s) of {name} ({preset}) in {d}")
@@ -210,14 +225,30 @@ def example_study(folder, name:str='toy') -> Path:
     return plugin
 
 # %% ../nbs/65_sweeps.ipynb #5a56e213
+def longest_first(names:list, preset:str, out_root=None) -> list:
+    "Studies by expected wall time, longest first: the newest finished run of this preset under `out_root`, else the published run."
+    from fabkd.studies import list_runs
+    def expected(n):
+        runs = list_runs(n, out_root)
+        runs = runs[(runs.status == 'finished') & (runs.preset == preset)]
+        if not runs.empty: return (1, float(runs.iloc[-1].wall_min))
+        pub = project_root()/'reports'/'_latest'/f'{n}.results.json'   # another preset's time: the order, not the length
+        return (0, json.loads(pub.read_text())['wall_seconds'] if pub.is_file() else 0.0)
+    return sorted(names, key=expected, reverse=True)
+
 def run_all_studies(names:list, preset:str='cpu', overrides:dict|None=None, jobs:int=1, scheduler=None, out_root=None, log=print) -> dict:
-    "Run several studies as fresh runs on local jobs or a Dask cluster; returns name → result."
+    "Run several studies as fresh runs on local jobs or a Dask cluster, longest first; returns name → result."
     check_range('jobs', jobs, 1, 64, integer=True)
-    if scheduler is not None and jobs != 1: raise FabkdError(f"jobs={jobs} with a scheduler is not valid; allowed: jobs=1 (the cluster decides) or no scheduler.")
+    if scheduler is not None and jobs != 1:
+        raise FabkdError(f"jobs={jobs} with a scheduler is not valid; allowed: jobs=1 (the cluster decides) or no scheduler.")
     for n in names: validate(get_study(n), preset, overrides)      # all checked before any runs
     client = _connect(scheduler) if scheduler is not None else None
-    threads = max(1, (os.cpu_count() or 1)//jobs) if jobs > 1 and 'threads' not in (overrides or {}) else None
-    if threads: log(f"{jobs} local jobs: {threads} torch thread(s) per run ({os.cpu_count()} cores)")
+    threads = None
+    if (jobs > 1 or client is not None) and 'threads' not in (overrides or {}):
+        threads = cluster_threads(client) if client is not None else max(1, (os.cpu_count() or 1)//jobs)
+        log(f"{jobs} local jobs: {threads} torch thread(s) per run ({os.cpu_count()} cores)" if client is None
+            else f"Dask cluster: {threads} torch thread(s) per run")
     ov = {**(overrides or {}), **({'threads': threads} if threads else {})}
-    tasks = [(n, dict(name=n, preset=preset, overrides=ov, out_root=str(out_root) if out_root else None, threads=threads, reuse=False)) for n in names]
+    order = longest_first(names, preset, out_root) if jobs > 1 or client is not None else list(names)
+    tasks = [(n, dict(name=n, preset=preset, overrides=ov, out_root=str(out_root) if out_root else None, threads=threads, reuse=False)) for n in order]
     return _execute(tasks, jobs, client, log)

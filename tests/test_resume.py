@@ -1,7 +1,7 @@
 """A study killed with SIGKILL — mid-training, and half-way through a file write — leaves no truncated file
 under its run folder, and `fabkd study run NAME --resume RUN_ID` finishes it with the same metrics as an
 uninterrupted run of the same preset and seed (timings excluded)."""
-import json, os, signal, subprocess, time
+import json, os, shutil, signal, subprocess, time
 from pathlib import Path
 import pytest
 from conftest import FABKD
@@ -43,35 +43,27 @@ def _wait_for(pred, proc, timeout=600):
         assert time.time() - t0 < timeout, 'timed out waiting for the run'
         time.sleep(0.05)
 
-def _resume_and_compare(tmp_path, run, reference):
-    r = subprocess.run([FABKD, 'study', 'run', STUDY, '--resume', run.name, '--out-root', str(tmp_path)],
-                       capture_output=True, text=True, timeout=900)
-    assert r.returncode == 0, r.stderr[-3000:]
-    assert 'finished training(s) will be loaded' in r.stdout
-    assert not [p for p in run.rglob('*') if _stale(p.relative_to(run))], 'stale temporary files remain'
-    _assert_complete(run)
-    res = json.loads((run/'results.json').read_text())
-    for part in ('parameters', 'metrics', 'tables', 'claims'):
-        assert _untimed(res[part]) == _untimed(reference[part]), part
-    return r
+TIMED = ('latency', 'throughput', 'seconds', '_ms', 'ips', 'peak_memory', 'efficiency', 'time')
+def timed(key): return any(t in key for t in TIMED) or key == 'teacher.source'   # 'trained' the first time, 'bank' after
+def timed_row(row): return any(isinstance(v, str) and v.endswith((' ms', ' img/s')) for v in row.values())   # a choice made by a timing
 
 @pytest.fixture(scope='module')
-def reference(smoke_runs):
+def resumed(smoke_runs, tmp_path_factory):
+    """STUDY at the smoke preset once more, killed twice and resumed, in a folder beside a copy of the shared smoke run
+    (so the same-seed check and the time estimate need no extra run); returns (folder, smoke run, resumed run, last resume)."""
     root, r = smoke_runs
     assert r.returncode == 0, r.stderr[-3000:]
-    (run,) = (root/STUDY).iterdir()
-    return json.loads((run/'results.json').read_text())
-
-def test_sigkill_mid_write_then_mid_training_then_resume(tmp_path, reference):
-    "One run killed twice: half-way through a file write, then (resumed) mid-training; resumed again, it ends as the reference."
+    out = tmp_path_factory.mktemp('resume')
+    (first,) = (root/STUDY).iterdir()
+    shutil.copytree(first, out/STUDY/first.name)
     # 1. the kernel kills itself half-way through its 3rd atomic write. The teacher comes from the bank the smoke runs
     # filled (no write), so the writes are the first training's weights, its record, then the second training's weights.
     # Checkpoints are keyed by the trainings' names (a folder per name part), not by their order
     env = {**os.environ, 'FABKD_CRASH_AT_WRITE': '3'}
-    r = subprocess.run([FABKD, 'study', 'run', STUDY, '--preset', 'smoke', '-p', 'threads', '1', '--out-root', str(tmp_path)],
+    r = subprocess.run([FABKD, 'study', 'run', STUDY, '--preset', 'smoke', '-p', 'threads', '1', '--out-root', str(out)],
                        capture_output=True, text=True, timeout=900, env=env)
     assert r.returncode == 1 and '--resume' in r.stderr, r.stderr[-3000:]
-    (run,) = (tmp_path/STUDY).iterdir()
+    (run,) = [p for p in (out/STUDY).iterdir() if p.name != first.name]
     ck = run/'checkpoints'
     half = list(ck.rglob('.*.safetensors.*.tmp'))
     assert len(half) == 1 and half[0].stat().st_size > 0, 'the kill left no half-written temp file'
@@ -80,11 +72,47 @@ def test_sigkill_mid_write_then_mid_training_then_resume(tmp_path, reference):
     assert len(list(ck.rglob('*.json'))) == 1   # one finished training
     _assert_complete(run)
     # 2. resumed, then SIGKILLed from outside once two more trainings have finished, the next under way
-    proc = subprocess.Popen([FABKD, 'study', 'run', STUDY, '--resume', run.name, '--out-root', str(tmp_path)],
+    proc = subprocess.Popen([FABKD, 'study', 'run', STUDY, '--resume', run.name, '--out-root', str(out)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try: _wait_for(lambda: len(list(ck.rglob('*.json'))) >= 3, proc)
     finally: os.killpg(proc.pid, signal.SIGKILL); proc.wait()
     assert not (run/'results.json').exists() and not (run/'executed.ipynb').exists()
     assert _assert_complete(run) >= 4
-    # 3. resumed to the end: the metrics of an uninterrupted run
-    _resume_and_compare(tmp_path, run, reference)
+    # 3. resumed to the end
+    r = subprocess.run([FABKD, 'study', 'run', STUDY, '--resume', run.name, '--out-root', str(out)], capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stderr[-3000:]
+    return out, first.name, run.name, r
+
+def test_sigkill_mid_write_then_mid_training_then_resume(resumed):
+    "One run killed twice: half-way through a file write, then (resumed) mid-training; resumed again, it ends as the reference."
+    out, first, second, r = resumed
+    run = out/STUDY/second
+    assert 'finished training(s) will be loaded' in r.stdout
+    assert not [p for p in run.rglob('*') if _stale(p.relative_to(run))], 'stale temporary files remain'
+    _assert_complete(run)
+    reference = json.loads((out/STUDY/first/'results.json').read_text())
+    res = json.loads((run/'results.json').read_text())
+    for part in ('parameters', 'metrics', 'tables', 'claims'):
+        assert _untimed(res[part]) == _untimed(reference[part]), part
+
+def test_study_run_shows_live_progress(resumed):
+    "The terminal shows each training, its epochs and what is left, and a time estimate from the earlier finished run."
+    out, first, second, r = resumed
+    for line in ('teacher resnet18 (bank entry', '▶ training ', 'epoch 1/', 'valid acc', 'left in this training', 'recorded table', 'study ~'):
+        assert line in r.stdout, line       # 'study ~': the earlier finished run gives a time estimate
+    log = (out/STUDY/second/'log.txt').read_text()
+    assert 'epoch 1/' in log and 'finished in' in log
+
+def test_same_seed_same_metrics_and_diff_shows_only_timings(resumed):
+    "The same study, preset and seed run twice on CPU gives identical metrics and tables (timings excluded)."
+    out, a, b, _ = resumed
+    ra, rb = (json.loads((out/STUDY/x/'results.json').read_text()) for x in (a, b))
+    assert ra['parameters'] == rb['parameters']
+    assert (ra['metrics']['teacher.source'], rb['metrics']['teacher.source']) == ('trained', 'bank')   # the second run loads the banked teacher
+    assert {k: v for k, v in ra['metrics'].items() if not timed(k)} == {k: v for k, v in rb['metrics'].items() if not timed(k)}
+    untimed = lambda rows: [{k: v for k, v in row.items() if not timed(k)} for row in rows if not timed_row(row)]
+    for name in ra['tables']: assert untimed(ra['tables'][name]) == untimed(rb['tables'][name]), name
+    r = subprocess.run([FABKD, 'runs', 'diff', a, f'{STUDY}/{b}', '--out-root', str(out)], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    changed = [] if 'no parameter or metric differs' in r.stdout else [l.split()[1] for l in r.stdout.splitlines()[1:]]
+    assert all(timed(k) for k in changed), changed

@@ -44,7 +44,12 @@ def test_local_cluster_equals_serial(tmp_path, cluster, serial):
     pd.testing.assert_frame_equal(_metrics(serial), _metrics(dask))
     assert list(_metrics(dask).status) == ['finished', 'finished']
     assert len(pd.read_csv(dask/'summary.csv')) == 2
-    assert json.loads((dask/'manifest.json').read_text())['executor'] == 'dask'
+    man = json.loads((dask/'manifest.json').read_text())
+    assert man['executor'] == 'dask'
+    # two single-thread workers on this host: each run gets half the cores, not its preset's 2 threads (issue 24 item 6)
+    share = max(1, os.cpu_count()//2)
+    assert [c['overrides']['threads'] for c in man['combinations']] == [share, share]
+    assert [json.loads((Path(c['run'])/'params.json').read_text())['threads'] for c in man['combinations']] == [share, share]
 
 def test_killed_worker_sweep_completes(tmp_path, cluster, serial):
     import psutil, signal
