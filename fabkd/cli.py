@@ -28,7 +28,7 @@ def main(argv=None):
     ssub = st.add_subparsers(dest='study_cmd', required=True)
     ssub.add_parser('list', help='registered studies and their presets')
     r = ssub.add_parser('run', help='run a study report with papermill')
-    r.add_argument('name', nargs='?', help='study name (see `fabkd study list`)')
+    r.add_argument('name', nargs='*', help='study name(s) (see `fabkd study list`); several run side by side with --jobs, in the order given')
     r.add_argument('--all', action='store_true', help='run every registered study')
     r.add_argument('--preset', default=None, help='smoke | cpu (default) | full')
     r.add_argument('-p', nargs=2, action='append', default=[], metavar=('KEY', 'VALUE'), help='parameter override')
@@ -101,17 +101,18 @@ def main(argv=None):
                 return 0 if all(c['status'] == 'finished' for c in man['combinations']) else 1   # failures are listed above
             if args.all == bool(args.name):
                 raise FabkdError(f"give a study name or --all; allowed names: {', '.join(STUDIES)}.")
-            names = list(STUDIES) if args.all else [args.name]
+            names = list(STUDIES) if args.all else list(args.name)
             overrides = dict(args.p)
             if args.resume is not None:
-                if args.all or args.preset or overrides:
+                if args.all or len(names) != 1 or args.preset or overrides:
                     raise FabkdError("--resume continues one run with its own preset and parameters; allowed: `fabkd study run NAME --resume RUN_ID`.")
-                run_study(args.name, overrides=None, out_root=args.out_root, resume=args.resume)
+                run_study(names[0], overrides=None, out_root=args.out_root, resume=args.resume)
                 return 0
             preset = args.preset or 'cpu'
             for n in names: validate(get_study(n), preset, overrides)   # every study checked before any runs
             if args.jobs != 1 or args.scheduler:
-                from fabkd.sweeps import run_all_studies
+                from fabkd.sweeps import run_all_studies, longest_first
+                if args.all: names = longest_first(names, preset, args.out_root)   # named studies keep the order given
                 res = run_all_studies(names, preset, overrides, jobs=args.jobs, scheduler=args.scheduler, out_root=args.out_root)
                 for n, r in res.items():
                     if r['status'] != 'finished': print(f"fabkd: {n} {r['status']}: {r.get('error')}", file=sys.stderr)

@@ -6,7 +6,7 @@ Docs: https://fabkd.github.io/fabkd/studies.html.md"""
 
 # %% ../nbs/60_studies.ipynb #ffb38261
 from __future__ import annotations
-import json, os, secrets, threading, time, warnings
+import ast, json, os, secrets, threading, time, warnings
 from dataclasses import dataclass
 from pathlib import Path
 import pandas as pd
@@ -15,8 +15,8 @@ from .data import DATASETS
 
 # %% auto #0
 __all__ = ['COMMON_PARAMS', 'STUDIES', 'Param', 'Study', 'validate', 'get_study', 'register_study', 'load_study_plugins',
-           'teacher_for', 'build_teacher', 'StudyFailed', 'runs_root', 'new_run_dir', 'resume_dir', 'run_study',
-           'progress_line', 'list_runs', 'find_run', 'diff_runs']
+           'teacher_for', 'build_teacher', 'injected_parameters', 'study_parameters', 'StudyFailed', 'runs_root',
+           'new_run_dir', 'resume_dir', 'run_study', 'progress_line', 'list_runs', 'find_run', 'diff_runs']
 
 # %% ../nbs/60_studies.ipynb #185d5573
 @dataclass
@@ -544,6 +544,28 @@ def build_teacher(name:str,                # registered study
     set_threads(params['threads'])
     sp = load_splits(params['data'], size=params['size'], n_per_class=params['n_per_class'], seed=params['seed'], data_root=params['data_root'])
     return teacher_for(name, sp, params, bank=bank)
+
+# %% ../nbs/60_studies.ipynb #79d9da8a
+def injected_parameters(namespace:dict) -> dict:
+    "The parameters papermill injected into this run (its `# Parameters` cell, from IPython's input history `In`)."
+    cell = next((c for c in reversed(namespace.get('In') or []) if c.lstrip().startswith('# Parameters')), None)
+    if cell is None: return {}
+    names = [t.id for node in ast.parse(cell).body if isinstance(node, ast.Assign) for t in node.targets if isinstance(t, ast.Name)]
+    return {n: namespace[n] for n in names if n in namespace}
+
+def study_parameters(name:str,      # registered study
+                     namespace:dict, # the report's globals (`globals()`), after its parameters cells
+                    ) -> dict:
+    "A report's validated parameters: its preset, with what papermill injected and what differs from the cpu preset on top."
+    study = get_study(name)
+    preset = namespace.get('preset', 'cpu')
+    injected = injected_parameters(namespace)
+    cpu = study.presets.get('cpu', {})
+    spec = study.all_params()
+    chosen = {k: namespace[k] for k in spec if k in injected or (k in namespace and k in cpu and namespace[k] != cpu[k])}
+    params = validate(study, preset, chosen)
+    namespace.update({k: v for k, v in params.items() if k in spec})
+    return params
 
 # %% ../nbs/60_studies.ipynb #1b2393ef
 class StudyFailed(RuntimeError):

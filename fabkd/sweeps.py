@@ -237,7 +237,7 @@ def longest_first(names:list, preset:str, out_root=None) -> list:
     return sorted(names, key=expected, reverse=True)
 
 def run_all_studies(names:list, preset:str='cpu', overrides:dict|None=None, jobs:int=1, scheduler=None, out_root=None, log=print) -> dict:
-    "Run several studies as fresh runs on local jobs or a Dask cluster, longest first; returns name → result."
+    "Run several studies as fresh runs on local jobs or a Dask cluster, started in the order given; returns name → result."
     check_range('jobs', jobs, 1, 64, integer=True)
     if scheduler is not None and jobs != 1:
         raise FabkdError(f"jobs={jobs} with a scheduler is not valid; allowed: jobs=1 (the cluster decides) or no scheduler.")
@@ -249,6 +249,5 @@ def run_all_studies(names:list, preset:str='cpu', overrides:dict|None=None, jobs
         log(f"{jobs} local jobs: {threads} torch thread(s) per run ({os.cpu_count()} cores)" if client is None
             else f"Dask cluster: {threads} torch thread(s) per run")
     ov = {**(overrides or {}), **({'threads': threads} if threads else {})}
-    order = longest_first(names, preset, out_root) if jobs > 1 or client is not None else list(names)
-    tasks = [(n, dict(name=n, preset=preset, overrides=ov, out_root=str(out_root) if out_root else None, threads=threads, reuse=False)) for n in order]
+    tasks = [(n, dict(name=n, preset=preset, overrides=ov, out_root=str(out_root) if out_root else None, threads=threads, reuse=False)) for n in names]
     return _execute(tasks, jobs, client, log)

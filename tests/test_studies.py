@@ -155,3 +155,25 @@ def test_literal_and_teacher_knows_more_verdicts_side_by_side(smoke_runs):
     verdicts = load_results(run)['tables']['kd_verdicts']
     assert [r['comparison'].split(':')[0] for r in verdicts] == ['literal', 'teacher knows more']
 
+
+def _namespace(study, injected:str) -> dict:
+    "A report's globals when its validation cell runs: its parameters cell, then papermill's injected cell (and IPython's `In`)."
+    import nbformat
+    cell = next(c.source for c in nbformat.read(study.path, 4).cells if 'parameters' in c.metadata.get('tags', []))
+    ns = {}; exec(cell, ns); exec(injected, ns); ns['In'] = ['', cell, injected]
+    return ns
+
+@pytest.mark.parametrize('name', list(STUDIES))
+def test_papermill_alone_runs_the_preset(name):
+    "`papermill reports/X.ipynb out.ipynb -p preset smoke` gives the smoke preset's parameters, as `fabkd study run X --preset smoke` does."
+    from fabkd.studies import validate, study_parameters
+    st = STUDIES[name]
+    ns = _namespace(st, '')
+    cpu = validate(st, 'cpu')
+    assert {k: ns.get(k, 'missing') for k in st.all_params()} == {k: cpu[k] for k in st.all_params()}   # the cell holds the cpu preset
+    ns = _namespace(st, '# Parameters\npreset = "smoke"\n')
+    assert study_parameters(name, ns) == validate(st, 'smoke')
+    assert all(ns[k] == v for k, v in validate(st, 'smoke').items() if k != 'preset')   # the notebook's variables are the smoke values
+    injected = {k: v for k, v in validate(st, 'smoke').items() if k != 'preset'}   # what `fabkd study run --preset smoke` injects
+    ns = _namespace(st, '# Parameters\npreset = "smoke"\n' + ''.join(f'{k} = {v!r}\n' for k, v in injected.items()))
+    assert study_parameters(name, ns) == validate(st, 'smoke')
