@@ -85,10 +85,11 @@ def main(argv=None):
     b.add_argument('--only', default=None, help='comma-separated groups (default: all)')
     b.add_argument('--out', default=None, help='output JSON (default bench/latest.json)')
     args = ap.parse_args(argv)
-    from fabkd.studies import StudyFailed
+    from fabkd.runner import StudyFailed
     try:
         if args.cmd == 'study':
-            from fabkd.studies import STUDIES, get_study, validate, run_study
+            from fabkd.studies import STUDIES, get_study, validate
+            from fabkd.runner import run_study
             if args.study_cmd == 'list':
                 for s in STUDIES.values(): print(f"{s.name:<22} seed {s.seed_doc}  presets: {', '.join(s.presets)}  {s.title}")
                 return 0
@@ -135,7 +136,7 @@ def main(argv=None):
             print(f"{'chosen' if res['met'] else 'closest (requirements NOT met)'}: {res['chosen']} — {res['why']}")
             print(f"artifact: {res['artifact']} (run it: fabkd predict {res['artifact']} IMAGE...)")
         elif args.cmd == 'runs':
-            from fabkd.studies import list_runs, diff_runs
+            from fabkd.runs import list_runs, diff_runs
             if args.runs_cmd == 'list': _print_table(list_runs(args.study, args.out_root), 'no runs yet')
             else: _print_table(diff_runs(args.run_a, args.run_b, args.out_root), 'no parameter or metric differs')
         elif args.cmd == 'teachers':
@@ -144,7 +145,7 @@ def main(argv=None):
             if args.teachers_cmd == 'list': _print_table(bank.entries(), f'no teachers in {bank.root}')
             elif args.teachers_cmd == 'clear': print(f"removed {bank.clear()} teacher(s) from {bank.root}")
             else:
-                from fabkd.studies import build_teacher
+                from fabkd.teachers import build_teacher
                 res, info = build_teacher(args.name, args.preset, dict(args.p), bank=bank)
                 print(f"{info['arch']} for {args.name} ({args.preset}): {'already in' if info['source'] == 'bank' else 'trained into'} the bank, "
                       f"entry {info['key']}; validation accuracy {res.best_valid['accuracy']:.3f}, test {res.test['accuracy']:.3f}")

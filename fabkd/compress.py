@@ -288,7 +288,7 @@ def compress(data,                    # ImageFolder of your images (see `scan_fo
              resume:str|None=None,    # run id of a killed compress run to continue
              log=print, **overrides) -> dict:
     "Run the compress report on your model and images; returns the chosen candidate, whether it met the limits, and where its artifact is."
-    from fabkd.studies import run_study
+    from fabkd.runner import run_study
     if resume is not None: run = run_study('compress', resume=resume, out_root=out, log=log)
     else:
         req = {k: parse_requirement(k, v) for k, v in dict(max_mb=max_mb, max_ms=max_ms, max_drop=max_drop).items() if v is not None}

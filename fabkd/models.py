@@ -14,7 +14,7 @@ from .core import FabkdError, check_choice, check_range, load_weights
 
 # %% auto #0
 __all__ = ['MODELS', 'SEED_PARAM_CLAIMS', 'count_params', 'CompactCNN', 'TinyDSNet', 'create_model', 'load_pretrained',
-           'param_table', 'InputResize', 'imagenet_weights']
+           'param_table', 'InputResize', 'imagenet_weights', 'load_model']
 
 # %% ../nbs/02_models.ipynb #946350c0
 def count_params(model:nn.Module, # any torch module
@@ -168,3 +168,28 @@ def imagenet_weights(name:str, # one of `MODELS` with torchvision ImageNet weigh
                              f"({type(e).__name__}: {e}); allowed: drop '-p pretrained true' (the teacher trains from scratch) "
                              f"or pass '-p teacher_weights PATH'.") from None
     return dst
+
+# %% ../nbs/02_models.ipynb #65393aff
+def load_model(arch:str,            # the architecture the weights are for
+               num_classes:int,   # classes of its head
+               path,              # `.safetensors`, or a weights-only `.pt`/`.pth`
+               stem:str='imagenet', # resnets: 'imagenet' or 'cifar'
+               name:str='weights', # how messages name the file's parameter
+              ) -> torch.nn.Module:
+    "A trained model from a weights file, loaded without executing code, checked against its architecture and classes."
+    if not Path(path).is_file() or Path(path).suffix not in ('.safetensors', '.pt', '.pth'):
+        raise FabkdError(f"{name}={str(path)!r} is not valid; allowed: an existing .safetensors or weights-only .pt/.pth file.")
+    try: sd = load_weights(path)
+    except FabkdError as e: raise FabkdError(f"{name}={str(path)!r} is not valid; allowed: a file of tensors only "
+                                              f"({str(e).split('allowed: ')[-1].rstrip('.')}).") from None
+    model = create_model(arch, num_classes, stem=stem)
+    want = model.state_dict()
+    missing, extra = sorted(set(want) - set(sd)), sorted(set(sd) - set(want))
+    bad = [k for k in want if k in sd and tuple(sd[k].shape) != tuple(want[k].shape)]
+    if missing or extra or bad:
+        what = (f"{len(missing)} missing, {len(extra)} unexpected tensors" if missing or extra else
+                f"tensor {bad[0]!r} has shape {tuple(sd[bad[0]].shape)}, expected {tuple(want[bad[0]].shape)}")
+        raise FabkdError(f"{name}={str(path)!r} is not valid: {what}; allowed: weights of a {arch} "
+                         f"({'stem ' + stem + ', ' if arch.startswith('resnet') else ''}{num_classes} classes).")
+    model.load_state_dict(sd)
+    return model.eval()

@@ -1,4 +1,4 @@
-"""The registry of study reports, their presets and parameters; validation of every parameter before any work; the papermill runner that writes `reports/_runs/<study>/<run-id>/` and shows its progress live; and the runs, listed and compared.
+"""The registry of study reports, their presets and parameters, and the validation of every parameter before any work. Running a study is `fabkd.runner`; its folders, listed and compared, are `fabkd.runs`; where its teacher comes from is `fabkd.teachers`.
 
 Docs: https://fabkd.github.io/fabkd/studies.html.md"""
 
@@ -6,17 +6,15 @@ Docs: https://fabkd.github.io/fabkd/studies.html.md"""
 
 # %% ../nbs/60_studies.ipynb #ffb38261
 from __future__ import annotations
-import ast, json, os, secrets, threading, time, warnings
+import ast, os
 from dataclasses import dataclass
 from pathlib import Path
-import pandas as pd
-from .core import FabkdError, check_choice, check_range, project_root, atomic_write_json, pid_alive
+from .core import FabkdError, check_choice, check_range, project_root
 from .data import DATASETS
 
 # %% auto #0
 __all__ = ['COMMON_PARAMS', 'STUDIES', 'Param', 'Study', 'validate', 'get_study', 'register_study', 'load_study_plugins',
-           'teacher_for', 'build_teacher', 'injected_parameters', 'study_parameters', 'StudyFailed', 'runs_root',
-           'new_run_dir', 'resume_dir', 'run_study', 'progress_line', 'list_runs', 'find_run', 'diff_runs']
+           'injected_parameters', 'study_parameters']
 
 # %% ../nbs/60_studies.ipynb #185d5573
 @dataclass
@@ -386,8 +384,8 @@ def _compress_check(p:dict):
     check_choice('data', p['data'], _COMPRESS_DATA)
     n = len(scan_folder(p['data_root'], p['size'], name='data_root').classes) if p['data'] == 'imagefolder' else _COMPRESS_DATA[p['data']]
     if p.get('weights'):
-        from fabkd.teachers import load_teacher
-        load_teacher(p['model'], n, p['weights'], name='weights')
+        from fabkd.models import load_model
+        load_model(p['model'], n, p['weights'], name='weights')
     if -(-p['calib_n']//p['bs']) < 2:
         raise FabkdError(f"calib_n={p['calib_n']} with bs={p['bs']} is one calibration batch; allowed: calib_n > bs "
                          "(static INT8 calibrates on some batches and judges its configuration on the rest).")
@@ -505,45 +503,6 @@ for _n, _f in _TEACHERS.items():
     STUDIES[_n].params['teacher_patience'] = Param(int, _rng(1, integer=True), "stop the teacher's training after this many epochs without a better validation accuracy (None: its whole budget)", nullable=True)
     for _p in STUDIES[_n].presets.values(): _p.setdefault('teacher_weights', None); _p.setdefault('pretrained', False); _p.setdefault('teacher_recipe', None); _p.setdefault('teacher_patience', None)
 
-def teacher_for(study:str,   # registered study
-                splits,      # the run's `Splits`
-                params:dict, # the run's parameters
-                rep=None,    # the run's `Report`: records where the teacher came from
-                bank=None,   # a `TeacherBank` (default: the one in `$FABKD_CACHE`)
-               ) -> tuple:
-    "`(TrainResult, info)`: the study's teacher from `teacher_weights`, else from the bank (trained there on a miss)."
-    from fabkd.teachers import TeacherBank, load_teacher
-    from fabkd.train import TrainResult
-    from fabkd.core import seed_everything
-    from fabkd.metrics import evaluate
-    from fabkd.data import make_dls
-    args = get_study(study).teacher(params)
-    if params.get('teacher_weights'):
-        model = load_teacher(args['arch'], splits.c, params['teacher_weights'], stem=args['stem'])
-        dls = make_dls(splits, bs=args['bs'], seed=args['seed'], augment=False)
-        valid, test = evaluate(model, dls[1], splits.c), evaluate(model, dls[2], splits.c)
-        seed_everything(args['seed'])   # as the bank does: what follows starts from the same RNG state, wherever the teacher came from
-        res = TrainResult(model, pd.DataFrame(columns=['accuracy', 'macro_f1']).rename_axis('epoch'), -1, valid, valid, test, 0.0)
-        info = dict(key=None, source='teacher_weights', arch=args['arch'], epochs=None, path=str(params['teacher_weights']))
-    else:
-        res, info = (bank or TeacherBank()).get(splits=splits, **args)
-    if rep is not None:
-        rep.metric('teacher.source', info['source']); rep.metric('teacher.bank_key', info['key']); rep.metric('teacher.arch', info['arch'])
-    return res, info
-
-# %% ../nbs/60_studies.ipynb #230743ac
-def build_teacher(name:str,                # registered study
-                  preset:str='cpu',        # its preset
-                  overrides:dict|None=None,# parameter overrides, as for `run_study`
-                  bank=None,               # a `TeacherBank` (default: `$FABKD_CACHE`)
-                 ) -> tuple:
-    "Train (or find) the teacher study `name` would use at this preset; returns `(TrainResult, info)`."
-    from fabkd.core import set_threads
-    from fabkd.data import load_splits
-    params = validate(get_study(name), preset, overrides)
-    set_threads(params['threads'])
-    sp = load_splits(params['data'], size=params['size'], n_per_class=params['n_per_class'], seed=params['seed'], data_root=params['data_root'])
-    return teacher_for(name, sp, params, bank=bank)
 
 # %% ../nbs/60_studies.ipynb #79d9da8a
 def injected_parameters(namespace:dict) -> dict:
@@ -566,204 +525,3 @@ def study_parameters(name:str,      # registered study
     params = validate(study, preset, chosen)
     namespace.update({k: v for k, v in params.items() if k in spec})
     return params
-
-# %% ../nbs/60_studies.ipynb #1b2393ef
-class StudyFailed(RuntimeError):
-    "A study run stopped (a failing cell or a dead kernel); the message says where and how to continue."
-
-def runs_root(out_root=None) -> Path:
-    "The folder holding `<study>/<run-id>/` run folders (default `reports/_runs`)."
-    return Path(out_root) if out_root else project_root()/'reports'/'_runs'
-
-def new_run_dir(study:str, root=None) -> Path:
-    "A fresh `<root>/<study>/<run-id>/` folder (run id: UTC time + random suffix)."
-    d = runs_root(root)/study/f"{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}-{secrets.token_hex(3)}"
-    d.mkdir(parents=True)
-    return d
-
-def resume_dir(name:str, run_id:str, out_root=None) -> Path:
-    "The folder of an unfinished run `run_id` of study `name`; raises naming the runs that can be resumed."
-    study = get_study(name)
-    root = runs_root(out_root)/study.name
-    folders = [d for d in root.iterdir() if (d/'params.json').is_file()] if root.is_dir() else []
-    runs = sorted(d.name for d in folders if not (d/'executed.ipynb').is_file())
-    if run_id not in runs:   # only names listed in the folder: a path like '../x' is never accepted
-        why = 'already finished' if any(d.name == run_id for d in folders) else 'not found'
-        raise FabkdError(f"run_id={run_id!r} of study {name!r} is {why}; allowed: an unfinished run in {root}: {', '.join(runs) or 'none'}.")
-    return root/run_id
-
-def run_study(name:str,               # registered study
-              preset:str='cpu',       # smoke | cpu | full
-              overrides:dict|None=None, # parameter overrides
-              out_root=None,          # parent of the study folders (default reports/_runs)
-              progress:bool=True,     # papermill's cell progress bar
-              log=print,
-              resume:str|None=None,   # run id of a killed run to continue (its own parameters are used)
-             ) -> Path:
-    "Validate, then execute a study report with papermill into a fresh (or resumed) run folder; returns the folder."
-    import papermill as pm
-    from fabkd.core import clean_stale
-    study = get_study(name)
-    if resume is not None:
-        if overrides: raise FabkdError(f"parameters {', '.join(overrides)} cannot change when resuming; allowed: none (the run keeps its own).")
-        run = resume_dir(name, resume, out_root)
-        saved = json.loads((run/'params.json').read_text())
-        preset = saved.pop('preset')
-        params = validate(study, preset, saved)
-        gone = clean_stale(run)
-        log(f"resuming {name} run {resume}: removed {len(gone)} stale temporary file(s); "
-            f"{len(list((run/'checkpoints').rglob('*.json')))} finished training(s) will be loaded (those whose signature is unchanged)")
-    else:
-        params = validate(study, preset, overrides)
-    if not study.path.is_file(): raise FabkdError(f"report notebook {str(study.path)!r} is missing.")
-    if resume is None:
-        run = new_run_dir(name, out_root)
-        atomic_write_json(run/'params.json', params)
-    (run/'pid').write_text(str(os.getpid()))   # lets `list_runs` tell a running run from a killed one
-    log = _RunLog(run, log)
-    expected = _previous_wall(name, preset, params['data'], out_root, exclude=run.name)
-    log(f"study {name} (seed {study.seed_doc}), preset {preset}, data {params['data']}: running in {run}"
-        + (f" (the previous finished run took {expected/60:.1f} min)" if expected else ''))
-    t0 = time.perf_counter()
-    part = run/'executed.ipynb.part'
-    tail = _ProgressTail(run/'progress.jsonl', log, t0, expected)
-    tail.start()
-    try:
-        with warnings.catch_warnings():   # papermill warns that `executed.ipynb.part` does not end in .ipynb: it is renamed when whole
-            warnings.filterwarnings('ignore', message=r'The specified file .* does not end in one of')
-            pm.execute_notebook(str(study.path), str(part), parameters={**params, 'run_dir': str(run)}, kernel_name='python3',
-                                language='python', progress_bar=progress, cwd=str(run), log_output=False)
-    except pm.PapermillExecutionError as e:
-        tail.stop()
-        os.replace(part, run/'failed.ipynb')
-        msg = f"study {name} failed in cell {e.cell_index}: {e.ename}: {e.evalue} (notebook: {run/'failed.ipynb'})"
-        log(msg); raise StudyFailed(msg) from None
-    except Exception as e:   # e.g. the kernel died: the run can be continued
-        tail.stop()
-        msg = f"study {name} stopped ({type(e).__name__}: {e}); continue it with `fabkd study run {name} --resume {run.name}`"
-        log(msg); raise StudyFailed(msg) from None
-    tail.stop()
-    os.replace(part, run/'executed.ipynb')
-    from fabkd.report import load_results
-    load_results(run)
-    log(f"finished in {time.perf_counter() - t0:.0f} s; run folder: {run}")
-    return run
-
-# %% ../nbs/60_studies.ipynb #acae93b1
-class _RunLog:
-    "A printer that also appends each line, with its time, to the run's `log.txt`."
-    def __init__(self, run:Path, log): self.path, self.log = run/'log.txt', log
-    def __call__(self, msg:str):
-        self.log(msg)
-        with open(self.path, 'a') as f: f.write(f"{time.strftime('%H:%M:%S')} {msg}\n")
-
-def _fmt_s(s): return f'{s:.0f} s' if s < 90 else f'{s/60:.1f} min'
-
-def progress_line(e:dict, # one progress event
-                  study_left:float|None=None, # estimated seconds left in the study, if known
-                 ) -> str|None:
-    "One readable line for a progress event (None for events a reader need not see)."
-    left = f' · study ~{_fmt_s(max(study_left, 0))} left' if study_left is not None else ''
-    if e['event'] == 'train_start': return f"▶ {e['training']}: {e['epochs']} epoch(s)"
-    if e['event'] == 'epoch':
-        acc = f" · valid acc {e['accuracy']:.3f}" if e.get('accuracy') is not None else ''
-        return f"  epoch {e['epoch']}/{e['epochs']}{acc} · {_fmt_s(e['seconds'])} · ~{_fmt_s(e['eta_seconds'])} left in this training{left}"
-    if e['event'] == 'train_end':
-        return (f"  done in {_fmt_s(e['seconds'])}: best epoch {e['best_epoch']}, valid acc {e['valid_accuracy']:.3f}, "
-                f"test acc {e['test_accuracy']:.3f}" if e.get('test_accuracy') is not None else f"  done in {_fmt_s(e['seconds'])}")
-    if e['event'] == 'train_loaded':
-        return f"✓ {e['training']}: " + ('loaded from the teacher bank' if e.get('source') == 'bank' else 'finished before the run was resumed, loaded from its checkpoint')
-    if e['event'] == 'train_changed': return f"↻ {e['training']}: changed since the killed run (its signature differs), trained again"
-    if e['event'] == 'recorded': return f"  recorded {e['what']}{left}"
-    return None
-
-class _ProgressTail(threading.Thread):
-    "Follows a run's `progress.jsonl` while the kernel writes it, printing a line per event."
-    def __init__(self, path:Path, log, t0:float, expected:float|None):
-        super().__init__(daemon=True)
-        self.path, self.log, self.t0, self.expected, self.pos = path, log, t0, expected, 0
-        self._halt = threading.Event()
-    def poll(self):
-        "Print the complete lines written since the last poll."
-        if not self.path.is_file(): return
-        with open(self.path) as f:
-            f.seek(self.pos); chunk = f.read()
-        done = chunk[:chunk.rfind('\n') + 1]   # a line still being written waits for the next poll
-        self.pos += len(done.encode())
-        for raw in done.splitlines():
-            try: e = json.loads(raw)
-            except json.JSONDecodeError: continue
-            left = self.expected - (time.perf_counter() - self.t0) if self.expected else None
-            if left is not None and e.get('eta_seconds') is not None: left = max(left, e['eta_seconds'])   # never less than this training's own
-            line = progress_line(e, left)
-            if line: self.log(line)
-    def run(self):
-        while not self._halt.wait(1.0): self.poll()
-    def stop(self):
-        self._halt.set(); self.join(timeout=5); self.poll()
-
-# %% ../nbs/60_studies.ipynb #e16a5e91
-def _run_status(run:Path) -> tuple:
-    "(status, results dict or None) of one run folder."
-    from fabkd.report import load_results
-    if (run/'executed.ipynb').is_file():
-        try: return 'finished', load_results(run)
-        except FabkdError: return 'invalid', None
-    if (run/'failed.ipynb').is_file(): return 'failed', None
-    pid = (run/'pid').read_text() if (run/'pid').is_file() else None
-    return ('running' if pid_alive(pid) else 'killed'), None
-
-def list_runs(study:str|None=None, # one study's runs (default: every registered study's)
-              out_root=None,       # folder holding `<study>/<run-id>/` (default reports/_runs)
-             ) -> pd.DataFrame:
-    "Every run folder with its status, preset, data, commit and wall time, oldest first."
-    names = [get_study(study).name] if study is not None else list(STUDIES)
-    rows, root = [], runs_root(out_root)
-    for name in names:
-        for run in sorted(p for p in (root/name).iterdir() if (p/'params.json').is_file()) if (root/name).is_dir() else []:
-            status, res = _run_status(run)
-            params = json.loads((run/'params.json').read_text())
-            rows.append(dict(study=name, run_id=run.name, status=status, preset=params.get('preset'), data=params.get('data'),
-                             commit=str(res['provenance'].get('git_commit'))[:12] if res else None,
-                             wall_min=round(res['wall_seconds']/60, 1) if res else None))
-    return pd.DataFrame(rows, columns=['study', 'run_id', 'status', 'preset', 'data', 'commit', 'wall_min'])
-
-def _previous_wall(name, preset, data, out_root=None, exclude=None) -> float|None:
-    "Wall seconds of the newest finished run of `name` with this preset and data (the study's time estimate)."
-    runs = list_runs(name, out_root)
-    runs = runs[(runs.status == 'finished') & (runs.preset == preset) & (runs.data == data) & (runs.run_id != exclude)]
-    return None if runs.empty else float(runs.iloc[-1].wall_min)*60
-
-def find_run(run:str,        # a run id, or `<study>/<run-id>`
-             out_root=None,  # folder holding `<study>/<run-id>/`
-            ) -> Path:
-    "The folder of a finished run, found by its id in any study."
-    root = runs_root(out_root)
-    study, _, rid = run.rpartition('/')
-    hits = [root/n/rid for n in ([study] if study else STUDIES) if (root/n/rid/'params.json').is_file()] if rid and '..' not in run else []
-    finished = list_runs(None, out_root).query("status == 'finished'")
-    allowed = ', '.join(finished.study + '/' + finished.run_id) or 'none'
-    if len(hits) != 1 or _run_status(hits[0])[0] != 'finished':
-        raise FabkdError(f"run={run!r} is not valid; allowed: a finished run id (as `study/run-id` when ambiguous): {allowed}.")
-    return hits[0]
-
-def _flat(res:dict) -> dict:
-    "Parameters and metrics of a results dict as one flat {('parameter'|'metric', key): value}."
-    return {**{('parameter', k): v for k, v in {'preset': res['preset'], **res['parameters']}.items()},
-            **{('metric', k): v for k, v in res['metrics'].items()}}
-
-def diff_runs(a:str, b:str,   # two runs (ids or `study/run-id`)
-              out_root=None,  # folder holding `<study>/<run-id>/`
-             ) -> pd.DataFrame:
-    "The parameters and metrics that differ between two finished runs, with the change (b − a) for numbers."
-    from fabkd.report import load_results
-    ra, rb = (load_results(find_run(r, out_root)) for r in (a, b))
-    fa, fb = _flat(ra), _flat(rb)
-    rows = []
-    for key in sorted(set(fa) | set(fb), key=lambda k: (k[0] != 'parameter', k[1])):
-        va, vb = fa.get(key), fb.get(key)
-        if va == vb: continue
-        num = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (va, vb))
-        rows.append(dict(kind=key[0], key=key[1], a=va, b=vb, change=(vb - va) if num else None,
-                         change_pct=100*(vb - va)/abs(va) if num and va else None))
-    return pd.DataFrame(rows, columns=['kind', 'key', 'a', 'b', 'change', 'change_pct'])

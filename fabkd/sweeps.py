@@ -10,7 +10,9 @@ import itertools, json, os, re, secrets, time
 from pathlib import Path
 import pandas as pd
 from .core import FabkdError, check_range, project_root, atomic_write_json
-from .studies import get_study, validate, run_study, runs_root, StudyFailed
+from .studies import get_study, validate
+from .runs import runs_root
+from .runner import run_study, StudyFailed
 
 # %% auto #0
 __all__ = ['parse_grid', 'expand_grid', 'run_combination', 'sweeps_root', 'host_share', 'cluster_threads', 'sweep_table',
@@ -227,7 +229,7 @@ def example_study(folder, name:str='toy') -> Path:
 # %% ../nbs/65_sweeps.ipynb #5a56e213
 def longest_first(names:list, preset:str, out_root=None) -> list:
     "Studies by expected wall time, longest first: the newest finished run of this preset under `out_root`, else the published run."
-    from fabkd.studies import list_runs
+    from fabkd.runs import list_runs
     def expected(n):
         runs = list_runs(n, out_root)
         runs = runs[(runs.status == 'finished') & (runs.preset == preset)]

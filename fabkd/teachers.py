@@ -14,12 +14,13 @@ import torch
 import torchvision
 from .core import FabkdError, check_choice, check_range, save_weights, load_weights, atomic_write_json, provenance, progress, seed_everything, pid_alive, TMP_PREFIX
 from .data import make_dls
-from .models import MODELS, create_model, imagenet_weights
+from .models import MODELS, create_model, imagenet_weights, load_model
 from .learner import RECIPES
 from .train import TrainResult, train_model, active_processes
 
 # %% auto #0
-__all__ = ['BANK_FORMAT', 'bank_root', 'data_fingerprint', 'teacher_spec', 'teacher_key', 'TeacherBank', 'load_teacher']
+__all__ = ['BANK_FORMAT', 'bank_root', 'data_fingerprint', 'teacher_spec', 'teacher_key', 'TeacherBank', 'load_teacher',
+           'teacher_for', 'build_teacher']
 
 # %% ../nbs/15_teachers.ipynb #d997f77d
 BANK_FORMAT = 1   # version of an entry's layout; a new layout misses every old entry instead of misreading it
@@ -157,20 +158,44 @@ def load_teacher(arch:str,          # the study's teacher architecture
                  stem:str='imagenet', # resnets: 'imagenet' or 'cifar'
                  name:str='teacher_weights', # how messages name the file's parameter
                 ) -> torch.nn.Module:
-    "A user's trained teacher, loaded without executing code, checked against the study's architecture and classes."
-    if not Path(path).is_file() or Path(path).suffix not in ('.safetensors', '.pt', '.pth'):
-        raise FabkdError(f"{name}={str(path)!r} is not valid; allowed: an existing .safetensors or weights-only .pt/.pth file.")
-    try: sd = load_weights(path)
-    except FabkdError as e: raise FabkdError(f"{name}={str(path)!r} is not valid; allowed: a file of tensors only "
-                                              f"({str(e).split('allowed: ')[-1].rstrip('.')}).") from None
-    model = create_model(arch, num_classes, stem=stem)
-    want = model.state_dict()
-    missing, extra = sorted(set(want) - set(sd)), sorted(set(sd) - set(want))
-    bad = [k for k in want if k in sd and tuple(sd[k].shape) != tuple(want[k].shape)]
-    if missing or extra or bad:
-        what = (f"{len(missing)} missing, {len(extra)} unexpected tensors" if missing or extra else
-                f"tensor {bad[0]!r} has shape {tuple(sd[bad[0]].shape)}, expected {tuple(want[bad[0]].shape)}")
-        raise FabkdError(f"{name}={str(path)!r} is not valid: {what}; allowed: weights of a {arch} "
-                         f"({'stem ' + stem + ', ' if arch.startswith('resnet') else ''}{num_classes} classes).")
-    model.load_state_dict(sd)
-    return model.eval()
+    "A user's trained teacher (`fabkd.models.load_model`), checked against the study's architecture and classes."
+    return load_model(arch, num_classes, path, stem, name)
+
+# %% ../nbs/15_teachers.ipynb #5d952717
+def teacher_for(study:str,   # registered study
+                splits,      # the run's `Splits`
+                params:dict, # the run's parameters
+                rep=None,    # the run's `Report`: records where the teacher came from
+                bank=None,   # a `TeacherBank` (default: the one in `$FABKD_CACHE`)
+               ) -> tuple:
+    "`(TrainResult, info)`: the study's teacher from `teacher_weights`, else from the bank (trained there on a miss)."
+    from fabkd.studies import get_study
+    from fabkd.metrics import evaluate
+    args = get_study(study).teacher(params)
+    if params.get('teacher_weights'):
+        model = load_teacher(args['arch'], splits.c, params['teacher_weights'], stem=args['stem'])
+        dls = make_dls(splits, bs=args['bs'], seed=args['seed'], augment=False)
+        valid, test = evaluate(model, dls[1], splits.c), evaluate(model, dls[2], splits.c)
+        seed_everything(args['seed'])   # as the bank does: what follows starts from the same RNG state, wherever the teacher came from
+        res = TrainResult(model, pd.DataFrame(columns=['accuracy', 'macro_f1']).rename_axis('epoch'), -1, valid, valid, test, 0.0)
+        info = dict(key=None, source='teacher_weights', arch=args['arch'], epochs=None, path=str(params['teacher_weights']))
+    else:
+        res, info = (bank or TeacherBank()).get(splits=splits, **args)
+    if rep is not None:
+        rep.metric('teacher.source', info['source']); rep.metric('teacher.bank_key', info['key']); rep.metric('teacher.arch', info['arch'])
+    return res, info
+
+# %% ../nbs/15_teachers.ipynb #cb9ff0ba
+def build_teacher(name:str,                # registered study
+                  preset:str='cpu',        # its preset
+                  overrides:dict|None=None,# parameter overrides, as for `run_study`
+                  bank=None,               # a `TeacherBank` (default: `$FABKD_CACHE`)
+                 ) -> tuple:
+    "Train (or find) the teacher study `name` would use at this preset; returns `(TrainResult, info)`."
+    from fabkd.core import set_threads
+    from fabkd.data import load_splits
+    from fabkd.studies import get_study, validate
+    params = validate(get_study(name), preset, overrides)
+    set_threads(params['threads'])
+    sp = load_splits(params['data'], size=params['size'], n_per_class=params['n_per_class'], seed=params['seed'], data_root=params['data_root'])
+    return teacher_for(name, sp, params, bank=bank)
