@@ -258,14 +258,15 @@ STUDIES['fabgaurd_defects'] = Study(
             'seeds': Param(list, _SEEDS, 'seeds of the scratch-vs-distilled comparison (≥ 3 for a direction; the models of `seed` go on to INT8)'),
             'T': Param(float, _rng(0, lo_open=True), 'KD temperature'), 'alpha': Param(float, _rng(0, 1), 'KD soft-term weight'),
             'calib_n': Param(int, _rng(1, integer=True), 'calibration images (class-balanced)'),
-            'qat_epochs': Param(int, _rng(1, integer=True), 'QAT epochs'),
+            'qat_epochs': Param(int, _rng(0, integer=True), 'QAT epochs (0: no QAT row)'),
             'recipe': Param(str, _in('one_cycle', 'seed000', 'seed003'), 'training recipe'),
             **_TRANSFER, **_STUDENT_ARMS, **_INT8},
     presets={
         # smoke: digits; EfficientNet-B0 from scratch needs ~6 one-cycle epochs to leave chance there (0.49 valid accuracy at 6,
-        # 0.22 at 3, AMD EPYC), MobileNetV3-S 3 epochs of seed 000's recipe (0.77): a broken pipeline shows (tests/test_studies.py)
+        # 0.22 at 3, AMD EPYC), MobileNetV3-S 3 epochs of seed 000's recipe (0.77): a broken pipeline shows (tests/test_studies.py).
+        # No QAT at smoke (its torchao conversion alone takes 23 s): the smoke runs of cifar10_kd_quant and udacisense_pipelines run it
         'smoke': dict(data='digits', data_root=None, size=32, n_per_class=8, seed=0, threads=2, bs=32, teacher_epochs=6, epochs=3,
-                      seeds=[0, 1], T=4.0, alpha=0.7, calib_n=48, qat_epochs=1, recipe='seed000', teacher_recipe='one_cycle',
+                      seeds=[0, 1], T=4.0, alpha=0.7, calib_n=48, qat_epochs=0, recipe='seed000', teacher_recipe='one_cycle',
                       patience=None, labeled_per_class=15, teacher_n_per_class=None, teacher_root=None, unlabeled_n=0,
                       unlabeled_root=None, transfer_T=1.0, transfer_alpha=0.9, arms=['alone', 'kd_unlabeled', 'pseudo_label'],
                       int8_configs=['per_channel', 'per_tensor']),

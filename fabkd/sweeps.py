@@ -15,8 +15,8 @@ from .runs import runs_root
 from .runner import run_study, StudyFailed
 
 # %% auto #0
-__all__ = ['parse_grid', 'expand_grid', 'run_combination', 'sweeps_root', 'host_share', 'cluster_threads', 'sweep_table',
-           'sweep_summary', 'run_sweep', 'example_study', 'longest_first', 'run_all_studies']
+__all__ = ['CONNECT_TIMEOUT', 'parse_grid', 'expand_grid', 'run_combination', 'sweeps_root', 'host_share', 'cluster_threads',
+           'sweep_table', 'sweep_summary', 'run_sweep', 'example_study', 'longest_first', 'run_all_studies']
 
 # %% ../nbs/65_sweeps.ipynb #3021dbfb
 def parse_grid(pairs) -> tuple:
@@ -71,12 +71,14 @@ def sweeps_root(root=None) -> Path:
     "The folder holding `<sweep-id>/` sweep folders (default `reports/_sweeps`)."
     return Path(root) if root else project_root()/'reports'/'_sweeps'
 
-def _connect(scheduler, timeout:float=10):
+CONNECT_TIMEOUT = 10.0   # seconds to reach a Dask scheduler before the one error
+
+def _connect(scheduler, timeout:float|None=None):
     "A Dask client for an address (or the client itself); one error when it cannot be reached."
     try: from dask.distributed import Client
     except ImportError: raise FabkdError("scheduler=... needs Dask; allowed: install the extra `pip install fabkd[cluster]`, or use jobs=N.") from None
     if isinstance(scheduler, Client): return scheduler
-    try: return Client(scheduler, timeout=timeout)
+    try: return Client(scheduler, timeout=timeout or CONNECT_TIMEOUT)
     except (OSError, TimeoutError, ValueError) as e:
         raise FabkdError(f"scheduler={scheduler!r} is not reachable ({type(e).__name__}); allowed: the address of a running Dask scheduler, e.g. tcp://host:8786.") from None
 
