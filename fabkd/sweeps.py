@@ -16,7 +16,8 @@ from .runner import run_study, StudyFailed
 
 # %% auto #0
 __all__ = ['CONNECT_TIMEOUT', 'parse_grid', 'expand_grid', 'run_combination', 'sweeps_root', 'host_share', 'cluster_threads',
-           'sweep_table', 'sweep_summary', 'run_sweep', 'example_study', 'longest_first', 'run_all_studies']
+           'run_threads', 'sweep_table', 'sweep_summary', 'run_sweep', 'example_study', 'longest_first',
+           'run_all_studies']
 
 # %% ../nbs/65_sweeps.ipynb #3021dbfb
 def parse_grid(pairs) -> tuple:
@@ -121,6 +122,11 @@ def cluster_threads(client) -> int:
     "The torch threads each run gets on this Dask cluster (`host_share` of the workers connected now)."
     return host_share(client.run(os.cpu_count), client.scheduler_info(n_workers=-1)['workers'])
 
+def run_threads(jobs:int, client, chosen:bool) -> int|None:
+    "Torch threads per run: the cluster's share, or cores / jobs for local jobs; None when one run at a time or the user chose."
+    if chosen or (jobs == 1 and client is None): return None
+    return cluster_threads(client) if client is not None else max(1, (os.cpu_count() or 1)//jobs)
+
 # %% ../nbs/65_sweeps.ipynb #1965f505
 def sweep_table(sweep_dir) -> pd.DataFrame:
     "One row per combination: swept values, status, run folder, wall seconds, and each numeric metric of its results."
@@ -175,9 +181,8 @@ def run_sweep(name:str,                 # registered study
         old = json.loads((d/'manifest.json').read_text())
         if {k: old.get(k) for k in spec} != spec:
             raise FabkdError(f"sweep_id={sweep_id!r} already holds another sweep ({old['study']}, {old['grid']}); allowed: the same study, preset and grid, or a new id.")
-    threads = None
-    if (jobs > 1 or client is not None) and 'threads' not in (grid or {}) and 'threads' not in (fixed or {}):
-        threads = cluster_threads(client) if client is not None else max(1, (os.cpu_count() or 1)//jobs)
+    threads = run_threads(jobs, client, 'threads' in (grid or {}) or 'threads' in (fixed or {}))
+    if threads is not None:
         for c in combos: c['overrides']['threads'] = threads
         log(f"{jobs} local jobs: {threads} torch thread(s) per run ({os.cpu_count()} cores)" if client is None
             else f"Dask cluster: {threads} torch thread(s) per run (each host's cores over its task slots)")
@@ -247,9 +252,8 @@ def run_all_studies(names:list, preset:str='cpu', overrides:dict|None=None, jobs
         raise FabkdError(f"jobs={jobs} with a scheduler is not valid; allowed: jobs=1 (the cluster decides) or no scheduler.")
     for n in names: validate(get_study(n), preset, overrides)      # all checked before any runs
     client = _connect(scheduler) if scheduler is not None else None
-    threads = None
-    if (jobs > 1 or client is not None) and 'threads' not in (overrides or {}):
-        threads = cluster_threads(client) if client is not None else max(1, (os.cpu_count() or 1)//jobs)
+    threads = run_threads(jobs, client, 'threads' in (overrides or {}))
+    if threads is not None:
         log(f"{jobs} local jobs: {threads} torch thread(s) per run ({os.cpu_count()} cores)" if client is None
             else f"Dask cluster: {threads} torch thread(s) per run")
     ov = {**(overrides or {}), **({'threads': threads} if threads else {})}
