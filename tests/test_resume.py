@@ -9,9 +9,12 @@ from conftest import FABKD
 STUDY = 'small_cnn_kd'   # several trainings in a row: a kill lands between and inside them
 TIMING = ('latency', 'throughput', 'second', 'time', 'memory', '_ms', ' ms', 'inference', 'fps', 'efficiency', 'train_s', 'wall')
 
+def timed(s) -> bool:
+    "A timing (it differs run to run), or where the teacher came from ('trained' the first time, 'bank' after)."
+    return any(t in str(s).lower() for t in TIMING) or s == 'teacher.source'
+
 def _untimed(obj):
-    "Drop timing values (they differ run to run) and where the teacher came from (trained, then banked) from nested results."
-    timed = lambda s: any(t in str(s).lower() for t in TIMING) or s == 'teacher.source'
+    "Drop timing values and the teacher's source from nested results."
     if isinstance(obj, dict):
         if timed(obj.get('what', '')) or timed(obj.get('metric', '')): return None   # a claim or row about a timing
         return {k: _untimed(v) for k, v in obj.items() if not timed(k)}
@@ -42,10 +45,6 @@ def _wait_for(pred, proc, timeout=600):
         assert proc.poll() is None, 'the run ended before the kill'
         assert time.time() - t0 < timeout, 'timed out waiting for the run'
         time.sleep(0.05)
-
-TIMED = ('latency', 'throughput', 'seconds', '_ms', 'ips', 'peak_memory', 'efficiency', 'time')
-def timed(key): return any(t in key for t in TIMED) or key == 'teacher.source'   # 'trained' the first time, 'bank' after
-def timed_row(row): return any(isinstance(v, str) and v.endswith((' ms', ' img/s')) for v in row.values())   # a choice made by a timing
 
 @pytest.fixture(scope='module')
 def resumed(smoke_runs, tmp_path_factory):
@@ -104,15 +103,11 @@ def test_study_run_shows_live_progress(resumed):
     assert 'epoch 1/' in log and 'finished in' in log
 
 def test_same_seed_same_metrics_and_diff_shows_only_timings(resumed):
-    "The same study, preset and seed run twice on CPU gives identical metrics and tables (timings excluded)."
-    out, a, b, _ = resumed
+    "The same study, preset and seed run twice on CPU (the shared smoke run, and this one) differ only in timings: `runs diff` says so."
+    out, a, b, _ = resumed   # the metrics and tables themselves are compared in the first test
     ra, rb = (json.loads((out/STUDY/x/'results.json').read_text()) for x in (a, b))
-    assert ra['parameters'] == rb['parameters']
     assert (ra['metrics']['teacher.source'], rb['metrics']['teacher.source']) == ('trained', 'bank')   # the second run loads the banked teacher
-    assert {k: v for k, v in ra['metrics'].items() if not timed(k)} == {k: v for k, v in rb['metrics'].items() if not timed(k)}
-    untimed = lambda rows: [{k: v for k, v in row.items() if not timed(k)} for row in rows if not timed_row(row)]
-    for name in ra['tables']: assert untimed(ra['tables'][name]) == untimed(rb['tables'][name]), name
     r = subprocess.run([FABKD, 'runs', 'diff', a, f'{STUDY}/{b}', '--out-root', str(out)], capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     changed = [] if 'no parameter or metric differs' in r.stdout else [l.split()[1] for l in r.stdout.splitlines()[1:]]
-    assert all(timed(k) for k in changed), changed
+    assert changed and all(timed(k) for k in changed), changed   # teacher.source always differs ('trained', 'bank'): an empty diff is a broken diff
