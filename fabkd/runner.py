@@ -13,11 +13,16 @@ from .studies import get_study, validate
 from .runs import new_run_dir, resume_dir, _previous_wall
 
 # %% auto #0
-__all__ = ['StudyFailed', 'run_study', 'progress_line']
+__all__ = ['StudyFailed', 'injected', 'run_study', 'progress_line']
 
 # %% ../nbs/62_runner.ipynb #3986f372
 class StudyFailed(RuntimeError):
     "A study run stopped (a failing cell or a dead kernel); the message says where and how to continue."
+
+def injected(study, params:dict) -> dict:
+    "What papermill injects into a report: every name its parameters cell assigns, and another parameter only where its value differs."
+    cell = study.presets[study.default_preset]   # a common parameter the cell leaves out: injected only when it matters (papermill warns)
+    return {k: v for k, v in params.items() if k in study.declared or k == 'preset' or v != cell.get(k)}
 
 def run_study(name:str,               # registered study
               preset:str='cpu',       # smoke | cpu | full
@@ -58,7 +63,7 @@ def run_study(name:str,               # registered study
     try:
         with warnings.catch_warnings():   # papermill warns that `executed.ipynb.part` does not end in .ipynb: it is renamed when whole
             warnings.filterwarnings('ignore', message=r'The specified file .* does not end in one of')
-            pm.execute_notebook(str(study.path), str(part), parameters={**params, 'run_dir': str(run)}, kernel_name='python3',
+            pm.execute_notebook(str(study.path), str(part), parameters={**injected(study, params), 'run_dir': str(run)}, kernel_name='python3',
                                 language='python', progress_bar=progress, cwd=str(run), log_output=False)
     except pm.PapermillExecutionError as e:
         tail.stop()

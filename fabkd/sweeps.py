@@ -209,29 +209,26 @@ def run_sweep(name:str,                 # registered study
 
 # %% ../nbs/65_sweeps.ipynb #99403b41
 def example_study(folder, name:str='toy') -> Path:
-    "Write a minimal study (`<name>.ipynb`) and the file registering it (`<name>_study.py`) into `folder`; returns the latter."
+    "Write a minimal study notebook (`<name>.ipynb`) and its `cpu` preset file into `folder`; returns the folder (for `FABKD_STUDIES`)."
     import nbformat
-    from nbformat.v4 import new_notebook, new_code_cell
+    from nbformat.v4 import new_notebook, new_code_cell, new_markdown_cell
     folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
     nb = new_notebook(cells=[
-        new_code_cell("preset = 'smoke'\nx = 0.5\nseed = 0\npause_s = 0.0\nwork = 0\nthreads = 1\nrun_dir = None", metadata={'tags': ['parameters']}),
+        new_markdown_cell(f'# {name}: a minimal study (sweep examples and tests)'),
+        new_code_cell("preset = 'smoke'  # the preset this cell holds; presets/<name>/cpu.yaml holds another\nrun_dir = None\nseed = 0\nthreads = 1\n"
+                      "x: float = 0.5  # input, in [-10, 10]\npause_s: float = 0.0  # seconds to wait, in [0, 600]\n"
+                      "work: int = 0  # 512×512 matrix products to compute, in [0, 1000000]", metadata={'tags': ['parameters']}),
         new_code_cell("import math, time, torch\nfrom pathlib import Path\nfrom fabkd.report import Report\n"
                       f"rep = Report(Path(run_dir), {name!r}, preset, dict(x=x, seed=seed, pause_s=pause_s, work=work, threads=threads), checkpoints=False)\n"
                       "time.sleep(pause_s)\ntorch.set_num_threads(threads)\na = torch.randn(512, 512)\n"
-                      "t0 = time.perf_counter()\nfor _ in range(work): a = torch.tanh(a @ a)   # `work` 512×512 products: compute, on `threads` threads\n"
+                      "t0 = time.perf_counter()\nfor _ in range(work): a = torch.tanh(a @ a)   # compute, on `threads` threads\n"
                       "rep.metric('work_seconds', time.perf_counter() - t0)\n"
                       "rep.metric('accuracy', round(0.5 + 0.4*math.sin(x) + 0.01*seed, 6))\nrep.save(seeds=[seed])")])
     nb.metadata['kernelspec'] = dict(name='python3', display_name='Python 3', language='python')
     nbformat.write(nb, folder/f'{name}.ipynb')
-    plugin = folder/f'{name}_study.py'
-    plugin.write_text(
-        "from fabkd.studies import Study, Param, register_study, STUDIES, _rng\n"
-        f"if {name!r} not in STUDIES:\n"
-        f"    register_study(Study({name!r}, '-', 'a minimal study (sweep examples and tests)', {str(folder/f'{name}.ipynb')!r},\n"
-        "        params={'x': Param(float, _rng(-10, 10), 'input'), 'pause_s': Param(float, _rng(0, 600), 'seconds to wait'),\n"
-        "                'work': Param(int, _rng(0, 10**6, integer=True), 'matrix products to compute')},\n"
-        "        presets={'smoke': dict(data='digits', data_root=None, size=32, n_per_class=2, seed=0, threads=1, bs=8, x=0.5, pause_s=0.0, work=0)}))\n")
-    return plugin
+    (folder/'presets'/name).mkdir(parents=True, exist_ok=True)
+    (folder/'presets'/name/'cpu.yaml').write_text('preset: cpu\nx: 1.0\nwork: 2\n')
+    return folder
 
 # %% ../nbs/65_sweeps.ipynb #5a56e213
 def longest_first(names:list, preset:str, out_root=None) -> list:

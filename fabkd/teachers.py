@@ -171,7 +171,7 @@ def teacher_for(study:str,   # registered study
     "`(TrainResult, info)`: the study's teacher from `teacher_weights`, else from the bank (trained there on a miss)."
     from fabkd.studies import get_study
     from fabkd.metrics import evaluate
-    args = get_study(study).teacher(params)
+    args = get_study(study).teacher_args(params)
     if params.get('teacher_weights'):
         model = load_teacher(args['arch'], splits.c, params['teacher_weights'], stem=args['stem'])
         dls = make_dls(splits, bs=args['bs'], seed=args['seed'], augment=False)

@@ -165,15 +165,43 @@ def _namespace(study, injected:str) -> dict:
 
 @pytest.mark.parametrize('name', list(STUDIES))
 def test_papermill_alone_runs_the_preset(name):
-    "`papermill reports/X.ipynb out.ipynb -p preset smoke` gives the smoke preset's parameters, as `fabkd study run X --preset smoke` does."
+    "papermill with `-p preset smoke`, or with the preset's file (`-f reports/presets/X/smoke.yaml`), gives the smoke preset, as `fabkd study run` does."
+    import yaml
     from fabkd.studies import validate, study_parameters
+    from fabkd.runner import injected
     st = STUDIES[name]
-    ns = _namespace(st, '')
-    cpu = validate(st, 'cpu')
-    assert {k: ns.get(k, 'missing') for k in st.all_params()} == {k: cpu[k] for k in st.all_params()}   # the cell holds the cpu preset
-    ns = _namespace(st, '# Parameters\npreset = "smoke"\n')
-    assert study_parameters(name, ns) == validate(st, 'smoke')
-    assert all(ns[k] == v for k, v in validate(st, 'smoke').items() if k != 'preset')   # the notebook's variables are the smoke values
-    injected = {k: v for k, v in validate(st, 'smoke').items() if k != 'preset'}   # what `fabkd study run --preset smoke` injects
-    ns = _namespace(st, '# Parameters\npreset = "smoke"\n' + ''.join(f'{k} = {v!r}\n' for k, v in injected.items()))
-    assert study_parameters(name, ns) == validate(st, 'smoke')
+    assert study_parameters(name, _namespace(st, '')) == validate(st, 'cpu')   # the parameters cell alone: the cpu preset
+    smoke = validate(st, 'smoke')
+    preset_file = yaml.safe_load((st.path.parent/'presets'/name/'smoke.yaml').read_text())
+    for injected_cell in ({'preset': 'smoke'}, preset_file, injected(st, smoke)):
+        ns = _namespace(st, '# Parameters\n' + ''.join(f'{k} = {v!r}\n' for k, v in injected_cell.items()))
+        assert study_parameters(name, ns) == smoke
+        assert all(ns[k] == v for k, v in smoke.items() if k != 'preset')   # the notebook's variables are the smoke values
+
+def test_a_study_is_one_notebook(tmp_path):
+    """A user's study is one notebook (and a preset file) in a folder named by FABKD_STUDIES: `fabkd study run`, `runs list`
+    and the site take it, and papermill alone with the preset's file gives the same results."""
+    import math
+    from pathlib import Path
+    from fabkd.sweeps import example_study
+    folder = example_study(tmp_path/'mine')
+    env = {**os.environ, 'FABKD_STUDIES': str(folder)}
+    run = lambda *a, cwd=tmp_path: subprocess.run(list(a), capture_output=True, text=True, timeout=300, env=env, cwd=cwd)
+    r = run(FABKD, 'study', 'run', 'toy', '--preset', 'cpu', '--out-root', str(tmp_path/'runs'))
+    assert r.returncode == 0, r.stderr[-2000:]
+    (study_run,) = (tmp_path/'runs'/'toy').iterdir()
+    r = run(str(Path(FABKD).parent/'papermill'), str(folder/'toy.ipynb'), str(tmp_path/'alone.ipynb'), '-f', str(folder/'presets'/'toy'/'cpu.yaml'),
+            '-p', 'run_dir', str(tmp_path/'alone'), '-k', 'python3')
+    assert r.returncode == 0, r.stderr[-2000:]
+    ref, alone = load_results(study_run), load_results(tmp_path/'alone')
+    assert alone['preset'] == ref['preset'] == 'cpu' and alone['parameters'] == ref['parameters']
+    assert alone['metrics']['accuracy'] == ref['metrics']['accuracy'] == round(0.5 + 0.4*math.sin(1.0), 6)   # x = 1.0: the preset's
+    r = run(FABKD, 'runs', 'list', 'toy', '--out-root', str(tmp_path/'runs'))
+    assert r.returncode == 0 and study_run.name in r.stdout and 'finished' in r.stdout, r.stdout + r.stderr
+    from fabkd.studies import load_study_folders
+    from fabkd.site import publish_latest, studies_summary
+    load_study_folders(str(folder))   # here too, as in every process with FABKD_STUDIES set (`fabkd site` renders the same pages)
+    try:
+        assert publish_latest(tmp_path/'runs', tmp_path/'latest') == [tmp_path/'latest'/'toy.ipynb']
+        assert studies_summary(tmp_path/'latest').study.tolist() == ['toy']
+    finally: STUDIES.pop('toy', None)

@@ -10,13 +10,12 @@ pytest.importorskip('dask.distributed')
 @pytest.fixture(scope='module')
 def toy(tmp_path_factory):
     from fabkd.sweeps import example_study
-    from fabkd.studies import load_study_plugins
-    from fabkd.studies import STUDIES
-    plugin = example_study(tmp_path_factory.mktemp('toy'))
+    from fabkd.studies import load_study_folders, STUDIES
+    folder = example_study(tmp_path_factory.mktemp('toy'))
     before = os.environ.get('FABKD_STUDIES')
-    os.environ['FABKD_STUDIES'] = str(plugin)     # before the cluster starts: its worker processes inherit it
-    load_study_plugins()
-    yield plugin
+    os.environ['FABKD_STUDIES'] = str(folder)     # before the cluster starts: its worker processes inherit it
+    load_study_folders()
+    yield folder
     # later tests (and their `fabkd study run --all` subprocesses) must not see the toy study
     if before is None: os.environ.pop('FABKD_STUDIES', None)
     else: os.environ['FABKD_STUDIES'] = before
