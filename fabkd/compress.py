@@ -101,10 +101,11 @@ class Compressor:
                  minutes:float|None=None, # budget from now (None: no limit)
                  threads:int=2,
                  warmup:int=10, iters:int=30, # untimed and timed calls per latency measurement
-                 log=print):
+                 log=print,
+                 run=None):               # the study run's context (`Report.run`): each candidate is a progress event
         self.original, self.test_batches, self.y = original.eval(), test_batches, np.asarray(test_y)
         self.n_classes, self.input_size, self.limits, self.threads = n_classes, tuple(input_size), limits or Limits(), threads
-        self.warmup, self.iters, self.log = warmup, iters, log
+        self.warmup, self.iters, self.log, self.events = warmup, iters, log, run.progress_file if run is not None else None
         self.t0, self.deadline = time.perf_counter(), (time.perf_counter() + 60*minutes) if minutes else None
         self.candidates, self.rows = {}, []
         self.ref = self._preds(self.original)
@@ -138,7 +139,7 @@ class Compressor:
                    **{k: v for k, v in c.info.items() if isinstance(v, (int, float, str, bool))})
         self.candidates[name] = c; self.rows.append(row)
         left = self.time_left()
-        progress('recorded', what=f"candidate {name}: accuracy {acc:.3f}, {row['size_mb']:.2f} MB, {row['latency_ms']:.2f} ms"
+        progress(self.events, 'recorded', what=f"candidate {name}: accuracy {acc:.3f}, {row['size_mb']:.2f} MB, {row['latency_ms']:.2f} ms"
                  + (f" · budget {max(left, 0)/60:.1f} min left" if np.isfinite(left) else ''))
         return c
     # the kinds of candidate: each makes the file it would ship as, verified against its PyTorch model (fabkd.quantize)

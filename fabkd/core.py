@@ -19,8 +19,8 @@ warnings.filterwarnings('ignore', message=r'`torch\.jit\.script` is deprecated',
 # %% auto #0
 __all__ = ['TMP_PREFIX', 'FabkdError', 'check_choice', 'check_range', 'seed_everything', 'set_threads', 'default_device',
            'fabkd_home', 'project_root', 'shown_path', 'atomic_path', 'atomic_write_text', 'atomic_write_json',
-           'clean_stale', 'progress_to', 'pid_alive', 'progress_active', 'progress', 'save_weights', 'load_weights',
-           'git_commit', 'cpu_name', 'cpu_isa', 'provenance']
+           'clean_stale', 'pid_alive', 'progress', 'save_weights', 'load_weights', 'git_commit', 'cpu_name', 'cpu_isa',
+           'provenance']
 
 # %% ../nbs/00_core.ipynb #043f321e
 class FabkdError(ValueError):
@@ -165,29 +165,17 @@ def clean_stale(folder, # a run folder
     return gone
 
 # %% ../nbs/00_core.ipynb #2c172cc3
-_PROGRESS = None   # the progress file of the study run in this process (set by `progress_to`)
-
-def progress_to(path=None, # a run's `progress.jsonl`; None switches progress events off
-               ) -> Path|None:
-    "Send every following `progress(...)` event to `path`, one JSON object per line."
-    global _PROGRESS
-    _PROGRESS = Path(path) if path is not None else None
-    return _PROGRESS
-
 def pid_alive(pid) -> bool:
     "Whether process `pid` still runs (tells a running run, or a writer mid-write, from a killed one)."
     try: os.kill(int(pid), 0); return True
     except (OSError, TypeError, ValueError): return False
 
-def progress_active() -> bool:
-    "Whether progress events are being recorded (inside a study run)."
-    return _PROGRESS is not None
-
-def progress(event:str, # what happened: 'train_start', 'epoch', 'train_end', 'recorded', ...
+def progress(path,        # a run's `progress.jsonl` (None: outside a study run, nothing is written)
+             event:str,   # what happened: 'train_start', 'epoch', 'train_end', 'recorded', ...
              **fields):
-    "Append one event (with its time) to the active progress file; a no-op outside a study run."
-    if _PROGRESS is None: return
-    with open(_PROGRESS, 'a') as f: f.write(json.dumps(dict(t=time.time(), event=event, **fields), default=float) + '\n')
+    "Append one event (with its time) to the progress file `path`, one JSON object per line."
+    if path is None: return
+    with open(path, 'a') as f: f.write(json.dumps(dict(t=time.time(), event=event, **fields), default=float) + '\n')
 
 # %% ../nbs/00_core.ipynb #56d65617
 def save_weights(obj,        # a module or a state dict of tensors

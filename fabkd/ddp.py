@@ -11,10 +11,9 @@ from importlib.util import find_spec
 import pandas as pd
 import torch
 import torch.distributed as dist
-from .core import FabkdError, check_range, check_choice, seed_everything, progress_to
+from .core import FabkdError, check_range, check_choice, seed_everything
 from fastai.learner import Metric, AvgMetric
 from fastai.metrics import AccumMetric
-from . import core as _core
 from .learner import RECIPES, TeacherCallback, fit_best, unwrap_model
 
 # %% auto #0
@@ -110,13 +109,13 @@ def _rank_main(model, dls, job:dict) -> dict:
     if job['cuda']: torch.cuda.set_device(local); dls.to(torch.device('cuda', local))
     dist.init_process_group('nccl' if job['cuda'] else 'gloo')
     try:
-        if rank == 0 and job['progress']: progress_to(job['progress'])   # rank 0 streams the epochs of a study run
         seed_everything(job['seed'] + rank)   # each rank its own augmentation draws; the batch order is rank 0's
         dls.train.bs = dls.train.bs // world  # the global batch stays the recipe's
         trainer = DDPTrainer(sync_bn=job['cuda'], cpu=not job['cuda'])
         torch.set_num_threads(job['threads'])  # after Accelerate, which may set its own
         learn, be, secs = fit_best(model, dls, job['epochs'], job['recipe'], list(job['cbs'] or []) + [trainer], job['loss_func'],
-                                   job['lr'], job['ckpt_dir'], job['quiet'], job['patience'], job['name'])
+                                   job['lr'], job['ckpt_dir'], job['quiet'], job['patience'], job['name'],
+                                   events=job['progress'] if rank == 0 else None)   # rank 0 streams the epochs of a study run
         out = dict(written=list(be.written))
         if rank == 0:
             out.update(state={k: v.detach().cpu().clone() for k, v in unwrap_model(learn.model).state_dict().items()},
@@ -159,6 +158,7 @@ def fit_ddp(model:torch.nn.Module, # the network to train; rank 0's best weights
             epochs:int=5, recipe:str='one_cycle', seed:int=0, cbs=None, loss_func=None, lr:float|None=None,
             ckpt_dir=None, quiet:bool=True, patience:int|None=None, name:str='',
             threads:int|None=None, # torch threads per rank (default: this process's threads / nproc)
+            events=None,           # a study run's `progress.jsonl`, where rank 0 reports each epoch
            ) -> dict:
     "Train `model` in `nproc` DDP processes started by torchrun's launcher; returns rank 0's history and what each rank wrote."
     check_nproc(nproc, dls.train.bs); check_choice('recipe', recipe, RECIPES); check_range('epochs', epochs, 1, integer=True)
@@ -173,7 +173,7 @@ def fit_ddp(model:torch.nn.Module, # the network to train; rank 0's best weights
     threads = threads or max(1, torch.get_num_threads() // nproc)
     job = dict(epochs=epochs, recipe=recipe, seed=seed, cbs=list(cbs or []), loss_func=loss_func, lr=lr, quiet=quiet,
                ckpt_dir=None if ckpt_dir is None else str(ckpt_dir), patience=patience, name=name, threads=threads,
-               progress=str(_core._PROGRESS) if _core._PROGRESS is not None else None, cuda=cuda)
+               progress=None if events is None else str(events), cuda=cuda)
     t0, omp = time.perf_counter(), os.environ.get('OMP_NUM_THREADS')
     os.environ['OMP_NUM_THREADS'] = str(threads)   # what the ranks start with (Accelerate warns and sets 1 when unset)
     from fabkd.ddp import _rank_main as entry   # by module, so spawned ranks can import it (a notebook's own would not be)

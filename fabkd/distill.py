@@ -210,6 +210,7 @@ def kd_sweep(splits,                 # `Splits` to train and evaluate on
              student_kwargs:dict|None=None, # extra create_model arguments for the student
              log=None,               # optional progress printer
              name:str|None=None,     # in a study run, the prefix of the trainings' names (checkpoint keys); None: keys made from what they train
+             run=None,               # the study run's context (`Report.run`, see `fabkd.train.RunContext`): checkpoints, DDP processes, progress
             ) -> pd.DataFrame:
     "Student alone vs distilled at every (T, α), per seed, with an identical recipe: one row per run."
     from fastai.callback.mixup import MixUp
@@ -237,7 +238,7 @@ def kd_sweep(splits,                 # `Splits` to train and evaluate on
             cbs = ([MixUp(mixup)] if mixup else []) + ([KDCallback(teacher, T=T, alpha=a, cache=cache)] if kind == 'kd' else [])
             key = None if name is None else (f"{name}/{kind}{'' if kind == 'alone' else f'-T{T:g}-alpha{a:g}'}/{mode}-v{aug_variants}"
                                              f"{f'-mixup{mixup:g}' if mixup else ''}/e{epochs}/seed{seed}")
-            r = train_model(m, d, epochs=epochs, recipe=recipe, seed=seed, cbs=cbs or None, patience=patience, name=key)
+            r = train_model(m, d, epochs=epochs, recipe=recipe, seed=seed, cbs=cbs or None, patience=patience, name=key, run=run)
             rows.append(dict(kind=kind, mode=mode, aug_variants=aug_variants, mixup=mixup, epochs=epochs, T=T, alpha=a, seed=seed,
                              test_accuracy=r.test['accuracy'], test_macro_f1=r.test['macro_f1'],
                              valid_best_accuracy=r.best_valid['accuracy'], valid_last_accuracy=r.last_valid['accuracy'],
@@ -264,7 +265,7 @@ def budget_curve(splits,                # `Splits` to train and evaluate on
                  aug_variants:int=4,    # views per image in cache mode
                  live_aug_variants:int|None=None, # views per image in live mode (None: unlimited)
                  mixup:float=0.0,       # MixUp α in live mode (0: off)
-                 **kwargs,              # passed to `kd_sweep` (recipe, bs, student_kwargs, log)
+                 **kwargs,              # passed to `kd_sweep` (recipe, bs, student_kwargs, log, name, run)
                 ) -> pd.DataFrame:
     "`kd_sweep` rows (alone and distilled, same recipe) for every (mode, epoch budget, seed)."
     for b in budgets: check_range('budgets', b, 1, integer=True)

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from .core import FabkdError, check_choice, check_range, save_weights, progress, progress_active
+from .core import FabkdError, check_choice, check_range, save_weights, progress
 from fastai.learner import Learner
 from fastai.callback.core import Callback
 from fastai.callback.tracker import ReduceLROnPlateau, EarlyStoppingCallback
@@ -91,16 +91,18 @@ class BestEpoch(Callback):
 class ProgressEvents(Callback):
     "Report each epoch of a training (validation metrics, time spent, time left) as progress events."
     order, run_valid = 71, True   # after the Recorder (50) and BestEpoch (70) have logged the epoch
-    def __init__(self, training:str): # what is training, as a reader should see it
+    def __init__(self, training:str, # what is training, as a reader should see it
+                 path,           # the run's `progress.jsonl`
+                ):
         from fastcore.basics import store_attr
         store_attr()
     def before_fit(self):
         self.t0 = time.perf_counter()
-        progress('train_start', training=self.training, epochs=self.n_epoch)
+        progress(self.path, 'train_start', training=self.training, epochs=self.n_epoch)
     def after_epoch(self):
         done, spent = self.epoch + 1, time.perf_counter() - self.t0
         row = dict(zip(self.recorder.metric_names[1:-1], self.recorder.log[1:-1]))
-        progress('epoch', training=self.training, epoch=done, epochs=self.n_epoch, seconds=spent,
+        progress(self.path, 'epoch', training=self.training, epoch=done, epochs=self.n_epoch, seconds=spent,
                  eta_seconds=spent/done*(self.n_epoch - done), **{k: row.get(k) for k in ('valid_loss', 'accuracy', 'macro_f1')})
 
 # %% ../nbs/04_learner.ipynb #0a1d7114
@@ -171,9 +173,10 @@ def fit_best(model:torch.nn.Module, dls, epochs:int, recipe:str='one_cycle', cbs
              ckpt_dir=None, quiet:bool=True, patience:int|None=None,
              name:str='', # how progress events name this training
              keep_best:bool=True, # end with the best epoch's weights (False: the last epoch's)
+             events=None,  # a study run's `progress.jsonl`: each epoch is reported there (None: no events)
             ) -> tuple:
     "Build the learner, fit it with its recipe and return `(learner, its BestEpoch, fit seconds)`; one process or one DDP rank."
-    extra = [ProgressEvents(name)] if progress_active() else []
+    extra = [ProgressEvents(name, events)] if events is not None else []
     learn = make_learner(model, dls, recipe, lr=lr, loss_func=loss_func, cbs=list(cbs or []) + extra, ckpt_dir=ckpt_dir, keep_best=keep_best)
     be = learn.cbs.filter(lambda c: isinstance(c, BestEpoch))[0]
     stop = [StopAfterBest(monitor=be.monitor, comp=be.comp, patience=patience)] if patience is not None else []

@@ -187,9 +187,10 @@ def recover(model:nn.Module,        # pruned model
             teacher:nn.Module|None=None, # distil from this teacher while fine-tuning
             T:float=4.0, alpha:float=0.5, # KD settings when `teacher` is given
             recipe:str='one_cycle', lr:float|None=1e-3, seed:int=0,
+            run=None,               # the study run's context (`Report.run`, see `fabkd.train.RunContext`): checkpoints, DDP processes, progress
            ):
     "Fine-tune a pruned model (optionally with KD): returns fabkd.train's `TrainResult`."
     from fabkd.train import train_model
     from fabkd.distill import KDCallback
     cbs = [KDCallback(teacher, T=T, alpha=alpha)] if teacher is not None else None
-    return train_model(model, dls, epochs=epochs, recipe=recipe, lr=lr, seed=seed, cbs=cbs)
+    return train_model(model, dls, epochs=epochs, recipe=recipe, lr=lr, seed=seed, cbs=cbs, run=run)

@@ -10,7 +10,7 @@ import json, time
 from pathlib import Path
 import numpy as np
 import pandas as pd
-from .core import FabkdError, atomic_write_json, atomic_path, provenance, check_choice, check_range, progress, progress_to
+from .core import FabkdError, atomic_write_json, atomic_path, provenance, check_choice, check_range
 
 # %% auto #0
 __all__ = ['RESULTS_SCHEMA', 'CLAIM_UNITS', 'KD_NOT_MEANINGFUL', 'KD_TEACHER_AT_CHANCE', 'KD_NOT_CONVERGED', 'CONVERGED_TAIL',
@@ -75,11 +75,10 @@ class Report:
     "Collects a study run's numbers, tables, figures and seed claims; writes `results.json`."
     def __init__(self, run_dir, study:str, preset:str, parameters:dict, checkpoints:bool=True):
         self.run_dir = Path(run_dir); self.run_dir.mkdir(parents=True, exist_ok=True)
-        if checkpoints:   # every finished training becomes a checkpoint, so `--resume` can continue a killed run
-            from fabkd.train import use_checkpoints, use_processes
-            use_checkpoints(self.run_dir/'checkpoints')
-            use_processes(parameters.get('nproc', 1))   # a study's `nproc`: every training of the run in that many DDP processes
-            progress_to(self.run_dir/'progress.jsonl')   # ... and streams what it is doing to the terminal that started it
+        self.run = None   # the run's context, which the report passes to every training (`train_model(..., run=rep.run)`)
+        if checkpoints:   # every finished training becomes a checkpoint, so `--resume` can continue a killed run; trainings
+            from fabkd.train import RunContext   # take the study's `nproc` and stream to the terminal that started the run
+            self.run = RunContext(self.run_dir/'checkpoints', parameters.get('nproc', 1), self.run_dir/'progress.jsonl')
         self.data = dict(study=study, run_id=self.run_dir.name, preset=preset, parameters=dict(parameters), metrics={},
                          tables={}, claims=[], figures=[], wall_seconds=0.0, provenance={})
         self.t0 = time.perf_counter()
@@ -90,7 +89,7 @@ class Report:
         "Record a table (rows of plain values); returns it as re-read from the record."
         d = df.reset_index() if index else df
         self.data['tables'][name] = [{str(k): _plain(v) for k, v in r.items()} for r in d.to_dict('records')]
-        progress('recorded', what=f'table {name}')
+        self._progress('recorded', what=f'table {name}')
         return self.get_table(name)
     def get_table(self, name:str) -> pd.DataFrame:
         "A recorded table as a DataFrame."
@@ -101,7 +100,7 @@ class Report:
         p = self.run_dir/'figures'/f'{name}.png'; p.parent.mkdir(exist_ok=True)
         with atomic_path(p) as tmp: fig.savefig(tmp, format='png', dpi=110, bbox_inches='tight')
         self.data['figures'].append(str(p.relative_to(self.run_dir)))
-        progress('recorded', what=f'figure {name}')
+        self._progress('recorded', what=f'figure {name}')
         _show_png(p)   # the executed notebook (and the site built from it) shows the saved file itself
         import matplotlib.pyplot as plt; plt.close(fig)
         return p
@@ -140,11 +139,11 @@ class Report:
         if seeds is not None: self.data['seeds'] = list(seeds)
         self.data['provenance'] = provenance()
         validate_results(self.data)
-        from fabkd.train import use_checkpoints, use_processes
-        use_checkpoints(None); use_processes(1)
         out = atomic_write_json(self.run_dir/'results.json', self.data)
-        progress('recorded', what='results.json'); progress_to(None)
+        self._progress('recorded', what='results.json')
         return out
+    def _progress(self, event, **fields):
+        if self.run is not None: self.run.progress(event, **fields)
 
 def load_results(run_dir) -> dict:
     "Read and validate a run's `results.json`."

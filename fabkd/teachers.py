@@ -12,11 +12,12 @@ import numpy as np
 import pandas as pd
 import torch
 import torchvision
-from .core import FabkdError, check_choice, check_range, save_weights, load_weights, atomic_write_json, provenance, progress, seed_everything, pid_alive, TMP_PREFIX
+from .core import (FabkdError, check_choice, check_range, save_weights, load_weights, atomic_write_json, provenance, seed_everything,
+                        pid_alive, TMP_PREFIX)
 from .data import make_dls
 from .models import MODELS, create_model, imagenet_weights, load_model
 from .learner import RECIPES
-from .train import TrainResult, train_model, active_processes
+from .train import TrainResult, train_model
 
 # %% auto #0
 __all__ = ['BANK_FORMAT', 'bank_root', 'data_fingerprint', 'teacher_spec', 'teacher_key', 'TeacherBank', 'load_teacher',
@@ -112,10 +113,13 @@ class TeacherBank:
         os.rename(tmp, dest)
         return dest
     def get(self, arch:str, splits, epochs:int, recipe:str='one_cycle', seed:int=0, stem:str='imagenet', bs:int=64,
-            aug_variants:int|None=4, pretrained:bool=False, patience:int|None=None) -> tuple:
+            aug_variants:int|None=4, pretrained:bool=False, patience:int|None=None,
+            run=None, # the study run's context (`Report.run`, see `fabkd.train.RunContext`): checkpoints, DDP processes, progress
+           ) -> tuple:
         "`(TrainResult, info)` for this teacher: from the bank when there, else trained (as a study would) and banked."
         spec = teacher_spec(arch, splits, epochs, recipe, seed, stem, bs, aug_variants, pretrained, patience)
-        if active_processes() > 1: spec['nproc'] = active_processes()   # trained with DDP: another teacher (only then, so older keys hold)
+        nproc = run.nproc if run is not None else 1
+        if nproc > 1: spec['nproc'] = nproc   # trained with DDP: another teacher (only then, so older keys hold)
         key = teacher_key(spec)
         self.root.mkdir(parents=True, exist_ok=True)
         with open(self.root/f'.{key}.lock', 'w') as lock:
@@ -123,12 +127,13 @@ class TeacherBank:
             self._clean_stale()
             res = self.load(key, spec)
             if res is not None:
-                progress('train_loaded', training=f'teacher {arch} (bank entry {key})', source='bank', test_accuracy=res.test.get('accuracy'))
+                if run is not None: run.progress('train_loaded', training=f'teacher {arch} (bank entry {key})', source='bank',
+                                                 test_accuracy=res.test.get('accuracy'))
                 source = 'bank'
             else:
                 dls = make_dls(splits, bs=bs, seed=seed, aug_variants=aug_variants)
                 res = train_model(_build(arch, splits.c, stem, spec['init']), dls, epochs=epochs, recipe=recipe, seed=seed, patience=patience,
-                                  name=f'teacher/{key}')
+                                  name=f'teacher/{key}', run=run)
                 res.model.eval()
                 self.save(key, spec, res)
                 source = 'trained'
@@ -167,6 +172,7 @@ def teacher_for(study:str,   # registered study
                 params:dict, # the run's parameters
                 rep=None,    # the run's `Report`: records where the teacher came from
                 bank=None,   # a `TeacherBank` (default: the one in `$FABKD_CACHE`)
+                run=None,    # the study run's context (default: `rep.run`): its DDP processes train the teacher, its progress file shows it
                ) -> tuple:
     "`(TrainResult, info)`: the study's teacher from `teacher_weights`, else from the bank (trained there on a miss)."
     from fabkd.studies import get_study
@@ -180,7 +186,7 @@ def teacher_for(study:str,   # registered study
         res = TrainResult(model, pd.DataFrame(columns=['accuracy', 'macro_f1']).rename_axis('epoch'), -1, valid, valid, test, 0.0)
         info = dict(key=None, source='teacher_weights', arch=args['arch'], epochs=None, path=str(params['teacher_weights']))
     else:
-        res, info = (bank or TeacherBank()).get(splits=splits, **args)
+        res, info = (bank or TeacherBank()).get(splits=splits, **args, run=run if run is not None or rep is None else rep.run)
     if rep is not None:
         rep.metric('teacher.source', info['source']); rep.metric('teacher.bank_key', info['key']); rep.metric('teacher.arch', info['arch'])
     return res, info
@@ -198,4 +204,5 @@ def build_teacher(name:str,                # registered study
     params = validate(get_study(name), preset, overrides)
     set_threads(params['threads'])
     sp = load_splits(params['data'], size=params['size'], n_per_class=params['n_per_class'], seed=params['seed'], data_root=params['data_root'])
-    return teacher_for(name, sp, params, bank=bank)
+    from fabkd.train import RunContext
+    return teacher_for(name, sp, params, bank=bank, run=RunContext(nproc=params['nproc']))   # the DDP processes a study run would use

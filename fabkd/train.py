@@ -18,26 +18,9 @@ from .metrics import evaluate
 from .learner import TeacherCallback, fit_best
 
 # %% auto #0
-__all__ = ['use_processes', 'active_processes', 'TrainResult', 'train_model', 'RunCheckpoints', 'use_checkpoints']
+__all__ = ['TrainResult', 'train_model', 'RunCheckpoints', 'RunContext']
 
 # %% ../nbs/05_train.ipynb #2ec14a94
-_ACTIVE_CHECKPOINTS = None   # set by `use_checkpoints` (below) for a study run
-_ACTIVE_NPROC = 1            # DDP processes per training, set by `use_processes` (a study's `nproc`)
-
-def use_processes(nproc:int=1, # DDP processes for every following `train_model` call (1: train in this process)
-                 ) -> int:
-    "Make every following `train_model` call train in `nproc` DDP processes (see `fabkd.ddp`)."
-    global _ACTIVE_NPROC
-    if nproc != 1:
-        from .ddp import check_nproc
-        check_nproc(nproc)
-    _ACTIVE_NPROC = int(nproc)
-    return _ACTIVE_NPROC
-
-def active_processes() -> int:
-    "The DDP process count `train_model` uses when not told (1 unless `use_processes` set it)."
-    return _ACTIVE_NPROC
-
 @dataclass
 class TrainResult:
     "A trained model and what its training measured."
@@ -64,15 +47,16 @@ class TrainResult:
 def train_model(model:torch.nn.Module, dls, epochs:int=5, recipe:str='one_cycle', seed:int=0,
                 cbs=None, loss_func=None, lr:float|None=None, ckpt_dir=None, quiet:bool=True,
                 patience:int|None=None, # stop after this many epochs without a better validation value (None: train all `epochs`)
-                nproc:int|None=None,    # DDP processes (None: the `use_processes` setting, 1 unless a study sets `nproc`)
+                nproc:int|None=None,    # DDP processes (None: the run's `nproc`, else 1)
                 keep_best:bool=True,    # return the best validation epoch's weights (False: the last epoch's, when the budget is what is studied)
                 name:str|None=None,     # in a study run, the training's checkpoint key, e.g. 'student_alone/seed1' (None: made from what it trains)
+                run:RunContext|None=None, # the study run's context (its `Report`'s `run`): checkpoints, DDP processes, progress file
                ) -> TrainResult:
     "Seed, train with `recipe`, keep the best validation epoch, evaluate once on test."
     if patience is not None: check_range('patience', patience, 1, integer=True)
     fallback = False
     if nproc is None:
-        nproc = _ACTIVE_NPROC
+        nproc = run.nproc if run is not None else 1
         if nproc > 1:   # the run's setting: a model DDP cannot take (QAT's exported graph) trains here instead
             from .ddp import can_distribute
             if not keep_best: nproc, fallback = 1, 'DDP ranks return the best epoch, not the last'
@@ -82,7 +66,7 @@ def train_model(model:torch.nn.Module, dls, epochs:int=5, recipe:str='one_cycle'
         from .ddp import check_nproc
         check_nproc(nproc, dls.train.bs)
         if not keep_best: raise FabkdError(f"keep_best=False is not valid with nproc={nproc}; allowed: nproc=1 (DDP ranks return the best epoch).")
-    store = _ACTIVE_CHECKPOINTS
+    store, events = (run.checkpoints, run.progress_file) if run is not None else (None, None)
     if store is not None:   # a study run: this call may already be done (resume), or becomes a checkpoint
         sig = _signature(model, dls, epochs, recipe, seed, cbs, lr, loss_func)
         if patience is not None: sig['patience'] = patience   # only when set: checkpoints of runs without it stay valid
@@ -92,22 +76,23 @@ def train_model(model:torch.nn.Module, dls, epochs:int=5, recipe:str='one_cycle'
         key = store.key(name, sig)
         done = store.load(key, sig, model)
         if done is not None:
-            progress('train_loaded', training=_training_name(model, cbs, key), source='checkpoint', test_accuracy=done.test.get('accuracy'))
+            progress(events, 'train_loaded', training=_training_name(model, cbs, key), source='checkpoint',
+                     test_accuracy=done.test.get('accuracy'))
             return done
     label = _training_name(model, cbs, key if store is not None else None) + where
     seed_everything(seed)
     if nproc > 1:   # the ranks train a copy; rank 0's best weights come back into `model`
         from .ddp import fit_ddp
         out = fit_ddp(model, dls, nproc, epochs=epochs, recipe=recipe, seed=seed, cbs=cbs, loss_func=loss_func, lr=lr,
-                      ckpt_dir=ckpt_dir, quiet=quiet, patience=patience, name=label)
+                      ckpt_dir=ckpt_dir, quiet=quiet, patience=patience, name=label, events=events)
         hist, best_ep, secs = out['history'], out['best_epoch'], out['seconds']
     else:
-        learn, be, secs = fit_best(model, dls, epochs, recipe, cbs, loss_func, lr, ckpt_dir, quiet, patience, label, keep_best)
+        learn, be, secs = fit_best(model, dls, epochs, recipe, cbs, loss_func, lr, ckpt_dir, quiet, patience, label, keep_best, events)
         hist, best_ep, model = be.history, be.best_ep, learn.model
     test = evaluate(model, dls[2], dls.c, device=dls.device) if len(dls.loaders) > 2 else {}
     res = TrainResult(model.cpu(), hist, int(best_ep), hist.loc[best_ep].to_dict(), hist.iloc[-1].to_dict(), test, secs)
     if store is not None: store.save(key, sig, res)
-    progress('train_end', training=label, seconds=secs, best_epoch=res.best_epoch + 1,
+    progress(events, 'train_end', training=label, seconds=secs, best_epoch=res.best_epoch + 1,
              valid_accuracy=res.best_valid.get('accuracy'), test_accuracy=test.get('accuracy'))
     return res
 
@@ -123,7 +108,7 @@ _KEY = re.compile(r'[A-Za-z0-9][A-Za-z0-9._=+-]*(/[A-Za-z0-9][A-Za-z0-9._=+-]*)*
 
 class RunCheckpoints:
     "Completed `train_model` calls of one run, saved by name (weights, record, RNG state); a resumed run reloads the unchanged ones."
-    def __init__(self, folder): self.folder, self.used, self.auto = Path(folder), {}, {}
+    def __init__(self, folder, events=None): self.folder, self.events, self.used, self.auto = Path(folder), events, {}, {}
     def key(self, name:str|None, sig:dict) -> str:
         "A training's checkpoint key: the name its author gave, else one made from what it trains (never from its position)."
         if name is not None:
@@ -154,7 +139,7 @@ class RunCheckpoints:
         if not meta.is_file(): return None
         rec = json.loads(meta.read_text())
         if rec['signature'] != sig:   # the training changed (code or parameters): it trains again and its checkpoint is replaced
-            progress('train_changed', training=key, was=rec['signature'], now=sig)
+            progress(self.events, 'train_changed', training=key, was=rec['signature'], now=sig)
             return None
         model.load_state_dict(load_weights(self.folder/f'{key}.safetensors'))
         model.train(rec['training'])
@@ -164,12 +149,21 @@ class RunCheckpoints:
         np.random.set_state((r['numpy'][0], np.array(r['numpy'][1], dtype=np.uint32), *r['numpy'][2:]))
         return TrainResult.from_record(model, rec)
 
-def use_checkpoints(folder=None, # checkpoint folder of a run; None switches checkpointing off
-                   ) -> RunCheckpoints|None:
-    "Make every following `train_model` call save (or, if already done, load) its result in `folder`."
-    global _ACTIVE_CHECKPOINTS
-    _ACTIVE_CHECKPOINTS = RunCheckpoints(folder) if folder is not None else None
-    return _ACTIVE_CHECKPOINTS
+class RunContext:
+    "What the trainings of one study run share — its checkpoints, DDP process count and progress file; its `Report` holds it."
+    def __init__(self, checkpoints=None,   # the run's checkpoint folder (None: trainings are not kept)
+                 nproc:int=1,             # DDP processes per training (a study's `nproc`)
+                 progress_file=None,      # the run's `progress.jsonl` (None: no progress events)
+                ):
+        if nproc != 1:
+            from .ddp import check_nproc
+            check_nproc(nproc)
+        self.nproc, self.progress_file = int(nproc), Path(progress_file) if progress_file is not None else None
+        self.checkpoints = RunCheckpoints(checkpoints, self.progress_file) if checkpoints is not None else None
+    def progress(self, event:str, **fields):
+        "Append one event to the run's progress file (nothing without one)."
+        progress(self.progress_file, event, **fields)
+    def __repr__(self): return f"RunContext(checkpoints={self.checkpoints.folder if self.checkpoints else None}, nproc={self.nproc}, progress_file={self.progress_file})"
 
 def _signature(model, dls, epochs, recipe, seed, cbs, lr, loss_func) -> dict:
     return dict(model=type(model).__name__, params=int(sum(p.numel() for p in model.parameters())), epochs=epochs,

@@ -230,6 +230,7 @@ def omitted_class_run(splits:Splits,          # the full splits (the teacher's)
                       recipe:str='one_cycle', # the students' recipe
                       bs:int=64,              # batch size
                       augment:bool=False,     # augment the transfer images (the teacher sees the same views)
+                      run=None,               # the study run's context (`Report.run`, see `fabkd.train.RunContext`): checkpoints, DDP processes, progress
                      ) -> dict:
     "Distil without class k (soft targets only), correct its bias on the transfer set; class k's test accuracy before and after."
     check_range('k', k, 0, splits.c - 1, integer=True)
@@ -242,7 +243,7 @@ def omitted_class_run(splits:Splits,          # the full splits (the teacher's)
         dls = make_dls(transfer, bs=bs, seed=seed, augment=augment, stats=stats, return_keys=arm == 'kd' and not augment)
         cache = TeacherLogitCache(teacher, dls.train.dataset) if arm == 'kd' and not augment else None
         cbs = [KDCallback(teacher, T=T, alpha=1.0, cache=cache), curve] if arm == 'kd' else None
-        runs[arm] = train_model(create_model(student, splits.c), dls, epochs=epochs, recipe=recipe, seed=seed, cbs=cbs, keep_best=False)
+        runs[arm] = train_model(create_model(student, splits.c), dls, epochs=epochs, recipe=recipe, seed=seed, cbs=cbs, keep_best=False, run=run)
     y = torch.as_tensor(splits.test.y); is_k = y == k
     acc = lambda z, m: (z.argmax(1)[m] == y[m]).float().mean().item()
     test_z = class_logits(runs['kd'].model, splits.test, stats)
@@ -277,6 +278,7 @@ def transfer_arms(labeled:Splits,          # the student's splits: its labeled t
                   arms=TRANSFER_ARMS,      # which students to train
                   aug_variants:int|None=4, # fixed views per image for every arm, teacher logits cached (None: fresh views, live teacher)
                   name:str|None=None,      # in a study run, the prefix of the arms' training names, e.g. 'transfer' (None: keys made from what they train)
+                  run=None,                # the study run's context (`Report.run`, see `fabkd.train.RunContext`): checkpoints, DDP processes, progress
                  ) -> list:
     "One row per arm: test accuracy and macro-F1, best epoch and cap, for one seed, with matched optimizer steps."
     for a in arms: check_choice('arm', a, TRANSFER_ARMS)
@@ -292,7 +294,7 @@ def transfer_arms(labeled:Splits,          # the student's splits: its labeled t
         dls = make_dls(sp, bs=bs, seed=seed, stats=teacher_stats, aug_variants=aug_variants, return_keys=cached)
         cbs = [KDCallback(teacher, T=T, alpha=alpha, cache=TeacherLogitCache(teacher, dls.train.dataset) if cached else None)] if kd else None
         r = train_model(create_model(student, labeled.c), dls, epochs=cap, recipe=recipe, seed=seed, cbs=cbs, patience=pat,
-                        name=None if name is None else f'{name}/{arm}/seed{seed}')
+                        name=None if name is None else f'{name}/{arm}/seed{seed}', run=run)
         rows.append(dict(arm=arm, seed=seed, n_train=len(sp.train), epochs_cap=cap, patience=pat, best_epoch=r.best_epoch,
                          epochs_run=len(r.history), steps=len(r.history)*max(1, len(sp.train)//bs), test_accuracy=r.test['accuracy'],
                          test_macro_f1=r.test['macro_f1'], valid_best_accuracy=r.best_valid['accuracy']))
@@ -358,6 +360,6 @@ def teacher_knows_more(rep,                # the study's `Report`
     rows = [dict(n_labeled=len(lab_sp.train), n_unlabeled=len(unl), **r) for s in p['seeds']
             for r in transfer_arms(lab_sp, unl, teacher.model.eval(), stats, student, seed=s, epochs=p['epochs'], patience=p['patience'],
                                    T=p['transfer_T'], alpha=p['transfer_alpha'], recipe=p['recipe'], bs=p['bs'], arms=p['arms'],
-                                   name='transfer')]
+                                   name='transfer', run=rep.run)]
     runs = rep.table('transfer_runs', pd.DataFrame(rows), index=False)
     return runs, rep.table('transfer_summary', transfer_verdicts(rep, runs, teacher, pair, splits.c), index=False), teacher, len(unl)

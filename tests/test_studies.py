@@ -1,5 +1,5 @@
 "Every registered study report runs at the smoke preset through papermill and writes a valid results.json."
-import json, os, subprocess
+import json, os, re, subprocess
 import pytest
 from fabkd.studies import STUDIES
 from fabkd.report import load_results, kd_meaningful
@@ -205,3 +205,37 @@ def test_a_study_is_one_notebook(tmp_path):
         assert publish_latest(tmp_path/'runs', tmp_path/'latest') == [tmp_path/'latest'/'toy.ipynb']
         assert studies_summary(tmp_path/'latest').study.tolist() == ['toy']
     finally: STUDIES.pop('toy', None)
+
+_TRAINING_CALL = re.compile(r'(?<![\w.])(train_model|kd_sweep|budget_curve|transfer_arms|omitted_class_run|recover|Compressor|teacher_for)\(')
+
+def _call_args(src:str, open_at:int) -> str:
+    "The text between the parenthesis at `open_at` and the one closing it (strings and comments skipped)."
+    depth, i, quote = 0, open_at, None
+    while i < len(src):
+        ch = src[i]
+        if quote:
+            if ch == '\\': i += 1
+            elif ch == quote: quote = None
+        elif ch in '\'"': quote = ch
+        elif ch == '#':   # a comment runs to the end of its line
+            end = src.find('\n', i)
+            i = (len(src) if end < 0 else end) - 1
+        elif ch in '([{': depth += 1
+        elif ch in ')]}':
+            depth -= 1
+            if depth == 0: return src[open_at + 1:i]
+        i += 1
+    raise AssertionError(src[open_at:open_at + 80])
+
+@pytest.mark.parametrize('name', list(STUDIES))
+def test_reports_pass_their_run_to_every_training(name):
+    "A training a report starts without its run's context (`run=rep.run`) would not be checkpointed, resumed or shown in progress."
+    import nbformat
+    missing = []
+    for c in nbformat.read(STUDIES[name].path, 4).cells:
+        if c.cell_type != 'code': continue
+        for m in _TRAINING_CALL.finditer(c.source):
+            args = _call_args(c.source, m.end() - 1)
+            if 'run=' not in args and not (m[1] == 'teacher_for' and re.search(r',\s*rep\s*$', args)):
+                missing.append(f'{m[1]}({args[:60]}...)')
+    assert not missing, missing
