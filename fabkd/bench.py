@@ -1,4 +1,4 @@
-"""Parameters, MACs, bytes on disk, CPU latency (p50/p95), throughput and peak memory — measured, after warm-up, with a fixed thread count.
+"""Parameters, MACs, bytes on disk, CPU latency (p50/p95), throughput and peak memory — measured after warm-up, on fixed threads.
 
 Docs: https://fabkd.github.io/fabkd/bench.html.md"""
 

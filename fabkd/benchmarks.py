@@ -1,4 +1,4 @@
-"""What `make bench` measures: speed and size *ratios*, taken side by side in one process, after warm-up, with a fixed thread count, written as flat named figures to `bench/latest.json`.
+"""What `make bench` measures: speed and size *ratios* taken side by side in one process, after warm-up, into `bench/latest.json`.
 
 Docs: https://fabkd.github.io/fabkd/benchmarks.html.md"""
 
@@ -69,7 +69,7 @@ def fp32_paths(model, input_size, tmp, threads:int=2) -> dict:
     return {'eager': model, 'eager_cl': eager_cl, 'ort': export_onnx(model, onnx_path, input_size, threads=threads).fn}
 
 def prune_bench(targets=(0.23, 0.5), size:int=224, threads:int=2, iters_b1:int=20, iters_b32:int=4, rounds:int=5, seed:int=0) -> dict:
-    "MAC and latency ratios of L2-pruned ResNet18 (channels rounded to 8, and not) against the unpruned model, on each FP32 path, side by side."
+    "MAC and latency ratios of L2-pruned ResNet18 (channels rounded to 8, and not) against the unpruned one, on each FP32 path."
     import tempfile
     set_threads(threads); seed_everything(seed)
     base = create_model('resnet18', 1000).eval()
@@ -118,7 +118,7 @@ _QTAGS = {'resnet18': 'r18', 'mobilenet_v3_small': 'mnv3s', 'efficientnet_b0': '
 def quant_bench(models=('resnet18', 'mobilenet_v3_small', 'efficientnet_b0'), size:int=224, train_size:int=64,
                 train_epochs:int=30, n_per_class:int=80, calib_n:int=500, threads:int=2, rounds:int=2, seed:int=0,
                 min_agreement:float=0.97, min_fp32_top1:float=0.5, workdir=None, bank=None) -> dict:
-    "Static INT8 (ORT with a measured configuration, torchao) vs FP32 on trained models: agreement and drop at `train_size`, throughput and size at `size`."
+    "Static INT8 (ORT, measured configuration; torchao) vs FP32, trained: agreement, drop at `train_size`; throughput, size at `size`."
     import tempfile, torch.nn.functional as F
     from fabkd.core import FabkdError
     from fabkd.metrics import evaluate, get_preds
@@ -140,13 +140,16 @@ def quant_bench(models=('resnet18', 'mobilenet_v3_small', 'efficientnet_b0'), si
             acc = lambda fn: evaluate(fn, dls[2], sp.c)['accuracy']
             acc_fp32 = acc(fp32)
             # ONNX Runtime: every configuration judged on held-out calibration batches; the fastest within the bound is kept
-            probe = quantize_static(fp32, calib, d/'acc_probe', 'onnxruntime', (3, train_size, train_size), test_batches, min_top1=0.0, config='auto')
+            probe = quantize_static(fp32, calib, d/'acc_probe', 'onnxruntime', (3, train_size, train_size), test_batches, min_top1=0.0,
+                                    config='auto')
             tried = probe.info['configs_tried']
             try: ort_config, within = pick_config(tried, min_agreement), True
             except FabkdError: ort_config, within = max(tried, key=lambda t: t['top1_agreement'])['config'], False
-            small = {'onnxruntime': quantize_static(fp32, calib, d/'acc_onnxruntime', 'onnxruntime', (3, train_size, train_size), test_batches,
+            small = {'onnxruntime': quantize_static(fp32, calib, d/'acc_onnxruntime', 'onnxruntime', (3, train_size, train_size),
+                                                    test_batches,
                                                     min_top1=0.0, config=ort_config),
-                     'torchao': quantize_static(fp32, calib, d/'acc_torchao', 'torchao', (3, train_size, train_size), test_batches, min_top1=0.0)}   # compiled, as timed
+                     'torchao': quantize_static(fp32, calib, d/'acc_torchao', 'torchao', (3, train_size, train_size), test_batches,
+                                                min_top1=0.0)}   # compiled, as timed
             # speed and size at the deployment resolution: same weights, calibrated on upsampled images
             up = [F.interpolate(c, size=(size, size), mode='bilinear', align_corners=False) for c in calib[:4]]
             big = {b: quantize_static(fp32, up, d/f'speed_{b}', b, (3, size, size), up[:1], min_top1=0.0, compile=(b == 'torchao'),
@@ -201,7 +204,8 @@ def run_benches(only=None, out=None, log=print) -> dict:
         t0 = time.perf_counter()
         res = BENCHES[n]()
         figures.update(res)
-        log(f"{n}: " + ', '.join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in res.items()) + f"  ({time.perf_counter() - t0:.0f} s)")
+        shown = ', '.join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in res.items())
+        log(f"{n}: {shown}  ({time.perf_counter() - t0:.0f} s)")
     prov = provenance()
     figures.update({'meta.git_commit': prov['git_commit'], 'meta.cpu': prov['cpu'], 'meta.cpu_count': prov['cpu_count'],
                     'meta.torch': prov['packages']['torch'], 'meta.time_utc': prov['time_utc'], 'meta.groups': ','.join(names)})

@@ -28,7 +28,8 @@ def main(argv=None):
     ssub = st.add_subparsers(dest='study_cmd', required=True)
     ssub.add_parser('list', help='registered studies and their presets')
     r = ssub.add_parser('run', help='run a study report with papermill')
-    r.add_argument('name', nargs='*', help='study name(s) (see `fabkd study list`); several run side by side with --jobs, in the order given')
+    r.add_argument('name', nargs='*',
+                   help='study name(s) (see `fabkd study list`); several run side by side with --jobs, in the order given')
     r.add_argument('--all', action='store_true', help='run every registered study')
     r.add_argument('--preset', default=None, help='smoke | cpu (default) | full')
     r.add_argument('-p', nargs=2, action='append', default=[], metavar=('KEY', 'VALUE'), help='parameter override')
@@ -96,7 +97,8 @@ def main(argv=None):
             if args.study_cmd == 'sweep':
                 from fabkd.sweeps import run_sweep, parse_grid
                 grid, fixed = parse_grid(args.p)
-                d = run_sweep(args.name, args.preset, grid, fixed, sweep_id=args.id, jobs=args.jobs, scheduler=args.scheduler, root=args.root, metric=args.metric)
+                d = run_sweep(args.name, args.preset, grid, fixed, sweep_id=args.id, jobs=args.jobs, scheduler=args.scheduler,
+                              root=args.root, metric=args.metric)
                 print(f"sweep folder: {d} (sweep.csv, summary.csv)")
                 man = json.loads((d/'manifest.json').read_text())
                 return 0 if all(c['status'] == 'finished' for c in man['combinations']) else 1   # failures are listed above
@@ -106,7 +108,8 @@ def main(argv=None):
             overrides = dict(args.p)
             if args.resume is not None:
                 if args.all or len(names) != 1 or args.preset or overrides:
-                    raise FabkdError("--resume continues one run with its own preset and parameters; allowed: `fabkd study run NAME --resume RUN_ID`.")
+                    raise FabkdError("--resume continues one run with its own preset and parameters; "
+                                     "allowed: `fabkd study run NAME --resume RUN_ID`.")
                 run_study(names[0], overrides=None, out_root=args.out_root, resume=args.resume)
                 return 0
             preset = args.preset or 'cpu'
@@ -147,13 +150,15 @@ def main(argv=None):
             else:
                 from fabkd.teachers import build_teacher
                 res, info = build_teacher(args.name, args.preset, dict(args.p), bank=bank)
-                print(f"{info['arch']} for {args.name} ({args.preset}): {'already in' if info['source'] == 'bank' else 'trained into'} the bank, "
+                where = 'already in' if info['source'] == 'bank' else 'trained into'
+                print(f"{info['arch']} for {args.name} ({args.preset}): {where} the bank, "
                       f"entry {info['key']}; validation accuracy {res.best_valid['accuracy']:.3f}, test {res.test['accuracy']:.3f}")
         elif args.cmd == 'site':
             from fabkd.site import publish_latest, build_site
             if not args.no_publish:
                 pub = publish_latest(args.runs_root, args.latest_dir)
-                print(f"published the latest run of {len(pub)} stud{'y' if len(pub) == 1 else 'ies'}: {', '.join(p.stem for p in pub) or 'none found'}")
+                print(f"published the latest run of {len(pub)} stud{'y' if len(pub) == 1 else 'ies'}: "
+                      f"{', '.join(p.stem for p in pub) or 'none found'}")
             print(f"site: {build_site(args.out, args.latest_dir)}")
         elif args.cmd == 'bench':
             from fabkd.benchmarks import run_benches, BENCHES

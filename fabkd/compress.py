@@ -1,4 +1,4 @@
-"""`fabkd compress`: your trained model and a folder of your images in; every compression fabkd knows tried cheapest first, each measured on your test images and this CPU, and the smallest (or fastest) model that meets your requirements out, as an ONNX file with its manifest.
+"""`fabkd compress`: your model and images in; every compression tried and measured; the smallest that meets your requirements out.
 
 Docs: https://fabkd.github.io/fabkd/compress.html.md"""
 

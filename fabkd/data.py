@@ -1,4 +1,4 @@
-"""An embedded, procedurally generated surface-defects dataset, scikit-learn's digits, real CIFAR-10/100 and ImageFolder loaders, held-out splits, a class-balanced calibration subset and fastai DataLoaders.
+"""Generated defects, scikit-learn's digits, CIFAR-10/100 and ImageFolder loaders, held-out splits, calibration subsets, DataLoaders.
 
 Docs: https://fabkd.github.io/fabkd/data.html.md"""
 
@@ -189,7 +189,8 @@ def _read_image(p, size):
 
 def _scan_imagefolder(root):
     root = Path(root)
-    if not root.is_dir(): raise FabkdError(f"data_root={str(root)!r} is not valid; allowed: an existing folder with one sub-folder per class.")
+    if not root.is_dir(): raise FabkdError(f"data_root={str(root)!r} is not valid; "
+                                           "allowed: an existing folder with one sub-folder per class.")
     classes = sorted(d.name for d in root.iterdir() if d.is_dir() and not d.name.startswith('.'))
     if not classes: raise FabkdError(f"data_root={str(root)!r} is empty; allowed: a folder with one sub-folder of images per class.")
     files = {}
@@ -227,8 +228,10 @@ def load_digits_rgb(size:int=32, # output side in pixels, 32–224
     return ImageData(x, d.target, [str(i) for i in range(10)], 'digits')
 
 # %% ../nbs/01_data.ipynb #60e4f235
-CIFAR_URLS = {'cifar10': ('https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz', 'c58f30108f718f92721af3b95e74349a', 'cifar-10-batches-py'),
-              'cifar100': ('https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz', 'eb9058c3a382ffc7106e4002c42a8d85', 'cifar-100-python')}
+CIFAR_URLS = {'cifar10': ('https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz', 'c58f30108f718f92721af3b95e74349a',
+                          'cifar-10-batches-py'),
+              'cifar100': ('https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz', 'eb9058c3a382ffc7106e4002c42a8d85',
+                           'cifar-100-python')}
 HOUSEHOLD_CLASSES = ['clock', 'keyboard', 'lamp', 'telephone', 'television', 'bed', 'chair', 'couch', 'table', 'wardrobe']
 
 _SAFE_GLOBALS = {('numpy.core.multiarray', '_reconstruct'), ('numpy._core.multiarray', '_reconstruct'),
@@ -306,7 +309,8 @@ def write_fake_cifar(root,               # destination data_root
     def dump(obj, f):
         with open(sub/f, 'wb') as fh: pickle.dump(obj, fh, protocol=2)
     if kind == 'cifar10':
-        dump({b'label_names': [b'airplane', b'automobile', b'bird', b'cat', b'deer', b'dog', b'frog', b'horse', b'ship', b'truck']}, 'batches.meta')
+        dump({b'label_names': [b'airplane', b'automobile', b'bird', b'cat', b'deer', b'dog', b'frog', b'horse', b'ship', b'truck']},
+             'batches.meta')
         for f in [f'data_batch_{i}' for i in range(1, 6)] + ['test_batch']:
             dump({b'data': rng.integers(0, 256, (n, 3072), dtype=np.uint8), b'labels': rng.integers(0, 10, n).tolist()}, f)
     else:
@@ -333,7 +337,8 @@ class Splits:
     def classes(self): return self.train.classes
     @property
     def c(self): return self.train.c
-    def __repr__(self): return f"Splits({self.train.name!r}: train={len(self.train)}, valid={len(self.valid)}, test={len(self.test)}, classes={self.c})"
+    def __repr__(self):
+        return f"Splits({self.train.name!r}: train={len(self.train)}, valid={len(self.valid)}, test={len(self.test)}, classes={self.c})"
 
 def stratified_split(data:ImageData, # data to split
                      pct:float,      # fraction going to the second part
@@ -344,10 +349,12 @@ def stratified_split(data:ImageData, # data to split
     check_range('pct', pct, 0, 1, lo_open=True, hi_open=True)
     counts = data.class_counts()
     if counts.min() < 2:
-        raise FabkdError(f"class {data.classes[int(counts.argmin())]!r} has {int(counts.min())} image(s); allowed: at least 2 per class to split.")
+        raise FabkdError(f"class {data.classes[int(counts.argmin())]!r} has {int(counts.min())} image(s); "
+                         "allowed: at least 2 per class to split.")
     n_b = int(np.ceil(pct*len(data)))
     if min(n_b, len(data) - n_b) < data.c:
-        raise FabkdError(f"pct={pct} of {len(data)} images is not valid; allowed: a split leaving at least one image per class ({data.c}) on each side.")
+        raise FabkdError(f"pct={pct} of {len(data)} images is not valid; "
+                         f"allowed: a split leaving at least one image per class ({data.c}) on each side.")
     a, b = train_test_split(np.arange(len(data)), test_size=pct, stratify=data.y, random_state=seed)
     return data.subset(np.sort(a)), data.subset(np.sort(b))
 
@@ -476,7 +483,7 @@ def make_dls(splits:Splits,       # train / valid / test data
              seed:int|None=None,  # seed for shuffling (None: keep the current RNG state)
              aug_variants:int|None=None, # fixed augmentations per training image (None: unlimited)
              return_keys:bool=False,     # training batches also carry each image's (index, variant) key
-             stats:tuple|None=None,      # (mean, std) to normalize with (None: the training split's; a teacher trained elsewhere needs its own)
+             stats:tuple|None=None,      # (mean, std) to normalize with (None: the training split's; a teacher from elsewhere: its own)
             ):
     "fastai DataLoaders (train, valid, test) over `splits`, normalized with training statistics."
     from fastai.data.load import DataLoader

@@ -1,4 +1,4 @@
-"""One training split over several processes with PyTorch DDP, through fastai's distributed support — gloo on CPU, nccl on GPU — with validation metrics counted once per sample and files written by rank 0 only.
+"""One training split over several processes with PyTorch DDP through fastai: gloo on CPU, nccl on GPU, validation counted once.
 
 Docs: https://fabkd.github.io/fabkd/ddp.html.md"""
 
@@ -27,11 +27,14 @@ def check_nproc(nproc:int,         # DDP processes asked for
     check_range('nproc', nproc, 1, 64, integer=True)
     if nproc == 1: return nproc
     if find_spec('accelerate') is None:
-        raise FabkdError(f"nproc={nproc} needs Accelerate (fastai's distributed training); allowed: nproc=1, or `pip install 'fabkd[cluster]'`.")
+        raise FabkdError(f"nproc={nproc} needs Accelerate (fastai's distributed training); "
+                         "allowed: nproc=1, or `pip install 'fabkd[cluster]'`.")
     if torch.cuda.is_available() and nproc > torch.cuda.device_count():
-        raise FabkdError(f"nproc={nproc} is not valid with {torch.cuda.device_count()} GPU(s); allowed: 1 to {torch.cuda.device_count()} (one process per GPU).")
+        raise FabkdError(f"nproc={nproc} is not valid with {torch.cuda.device_count()} GPU(s); "
+                         f"allowed: 1 to {torch.cuda.device_count()} (one process per GPU).")
     if bs is not None and bs % nproc:
-        raise FabkdError(f"bs={bs} is not valid with nproc={nproc}; allowed: a batch size divisible by nproc (each process takes bs/nproc of every step).")
+        raise FabkdError(f"bs={bs} is not valid with nproc={nproc}; "
+                         "allowed: a batch size divisible by nproc (each process takes bs/nproc of every step).")
     return nproc
 
 # %% ../nbs/06_ddp.ipynb #86d3315c
@@ -71,7 +74,8 @@ class DDPTrainer(DistributedTrainer):
         super().before_fit()
         rec = self.learn.recorder   # runs before the Recorder (order 50) reads the metric names
         self.saved = rec.loss, self.learn.metrics
-        object.__setattr__(rec, 'loss', GatheredLoss())   # the Recorder's own attribute (fastai's setattr would warn: `learn.loss` has the name too)
+        # the Recorder's own attribute (fastai's setattr would warn: `learn.loss` has the name too)
+        object.__setattr__(rec, 'loss', GatheredLoss())
         self.learn.metrics = [gathered_metric(m) for m in self.learn.metrics]
         self.valid_seen = []
     def before_validate(self):
@@ -167,7 +171,8 @@ def fit_ddp(model:torch.nn.Module, # the network to train; rank 0's best weights
     if not can_distribute(model):   # the launcher would fail later, with a bare AttributeError
         raise FabkdError(f"model {type(unwrap_model(model)).__name__} cannot be sent to DDP processes (it does not pickle); "
                          "allowed: nproc=1 for it (a torch.export graph such as prepare_qat's trains in one process).")
-    cannot = [type(c).__name__ for c in cbs or [] if isinstance(c, TeacherCallback) and not c.ddp_ok]   # e.g. FeatureKDCallback: adapters outside the DDP model
+    # e.g. FeatureKDCallback: adapters outside the DDP model
+    cannot = [type(c).__name__ for c in cbs or [] if isinstance(c, TeacherCallback) and not c.ddp_ok]
     if cannot: raise FabkdError(f"{cannot[0]} is not valid with nproc > 1; allowed: nproc=1, or KDCallback (live teacher or logit cache).")
     cuda = torch.cuda.is_available()
     threads = threads or max(1, torch.get_num_threads() // nproc)

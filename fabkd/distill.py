@@ -48,7 +48,7 @@ class KDCallback(TeacherCallback):
     def __init__(self, teacher:torch.nn.Module, # trained teacher network
                  T:float=4.0,                   # temperature
                  alpha:float=0.5,               # weight of the soft term
-                 label_smoothing:float|None=None, # smoothing of the hard term (None: the learner's own loss's, so KD and alone share the recipe)
+                 label_smoothing:float|None=None, # smoothing of the hard term (None: the learner's loss's, as alone)
                  cache=None,                    # a `TeacherLogitCache` (batches must carry keys)
                 ):
         from fastcore.basics import store_attr
@@ -94,7 +94,8 @@ class TeacherLogitCache:
                  device=None,             # where the teacher runs
                 ):
         if dataset.augment and not dataset.aug_variants:
-            raise FabkdError("aug_variants=None cannot be cached: random augmentations never repeat; allowed: make_dls(..., aug_variants=K).")
+            raise FabkdError("aug_variants=None cannot be cached: random augmentations never repeat; "
+                             "allowed: make_dls(..., aug_variants=K).")
         device = device or next(teacher.parameters()).device
         was = teacher.training; teacher.eval()
         K, N, out = dataset.n_variants, len(dataset), []
@@ -158,7 +159,8 @@ class FeatureKDCallback(TeacherCallback):
     def before_fit(self):
         self.s_feats, self.t_feats, self.hooks = {}, {}, []
         for n, m in self.s_mods.items(): self.hooks.append(m.register_forward_hook(lambda mod, i, o, n=n: self.s_feats.__setitem__(n, o)))
-        for n, m in self.t_mods.items(): self.hooks.append(m.register_forward_hook(lambda mod, i, o, n=n: self.t_feats.__setitem__(n, o.detach())))
+        for n, m in self.t_mods.items(): self.hooks.append(m.register_forward_hook(lambda mod, i, o,
+                                                                                   n=n: self.t_feats.__setitem__(n, o.detach())))
         self.teacher.to(self.dls.device).eval()
         for p in self.teacher.parameters(): p.requires_grad_(False)
     def before_batch(self): self.t_feats.clear()
@@ -209,8 +211,8 @@ def kd_sweep(splits,                 # `Splits` to train and evaluate on
              patience:int|None=None, # early stopping for every run (None: all `epochs`); `epochs` is then the cap
              student_kwargs:dict|None=None, # extra create_model arguments for the student
              log=None,               # optional progress printer
-             name:str|None=None,     # in a study run, the prefix of the trainings' names (checkpoint keys); None: keys made from what they train
-             run=None,               # the study run's context (`Report.run`, see `fabkd.train.RunContext`): checkpoints, DDP processes, progress
+             name:str|None=None,     # in a study run, the prefix of the trainings' names (None: keys from what they train)
+             run=None,               # the study run's context (`Report.run`): checkpoints, DDP processes, progress
             ) -> pd.DataFrame:
     "Student alone vs distilled at every (T, α), per seed, with an identical recipe: one row per run."
     from fastai.callback.mixup import MixUp
@@ -224,13 +226,15 @@ def kd_sweep(splits,                 # `Splits` to train and evaluate on
     if mode == 'cache' and aug_variants is None:
         raise FabkdError("aug_variants=None cannot be cached: random views never repeat; allowed: an integer ≥ 1, or mode='live'.")
     if mode == 'cache' and mixup:
-        raise FabkdError(f"mixup={mixup} needs mode='live': a mixed image's teacher logits are not in the cache; allowed: mixup=0 with mode='cache'.")
+        raise FabkdError(f"mixup={mixup} needs mode='live': a mixed image's teacher logits are not in the cache; "
+                         "allowed: mixup=0 with mode='cache'.")
     rows = []
     configs = ([('alone', None, None)] if baseline else []) + [('kd', T, a) for T in Ts for a in alphas]
     for seed in seeds:
         cache = None
         if mode == 'cache' and len(configs) > baseline:
-            cache = TeacherLogitCache(teacher, make_dls(splits, bs=bs, seed=seed, aug_variants=aug_variants, return_keys=True).train.dataset)
+            cache = TeacherLogitCache(teacher,
+                                      make_dls(splits, bs=bs, seed=seed, aug_variants=aug_variants, return_keys=True).train.dataset)
         for kind, T, a in configs:
             d = make_dls(splits, bs=bs, seed=seed, aug_variants=aug_variants, return_keys=kind == 'kd' and cache is not None)
             seed_everything(seed)
@@ -249,7 +253,8 @@ def kd_sweep(splits,                 # `Splits` to train and evaluate on
 
 def summarize(df:pd.DataFrame, metric:str='test_accuracy') -> pd.DataFrame:
     "Mean, std and count of `metric` per (kind, T, alpha)."
-    df = df.drop(columns=['history'], errors='ignore').astype({'T': object, 'alpha': object})   # a baseline row has no T or α: shown as '-'
+    # a baseline row has no T or α: shown as '-'
+    df = df.drop(columns=['history'], errors='ignore').astype({'T': object, 'alpha': object})
     g = df.fillna({'T': '-', 'alpha': '-'}).groupby(['kind', 'T', 'alpha'])[metric]
     return g.agg(['mean', 'std', 'count']).reset_index()
 

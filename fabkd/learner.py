@@ -1,4 +1,4 @@
-"""A fastai `Learner` built from a named recipe (one-cycle, seed 000's, seed 003's), best-epoch selection on validation only, and channels-last training on the CPU.
+"""A fastai `Learner` from a named recipe, best-epoch selection on validation only, early stopping, channels-last training on CPU.
 
 Docs: https://fabkd.github.io/fabkd/learner.html.md"""
 
@@ -177,7 +177,8 @@ def fit_best(model:torch.nn.Module, dls, epochs:int, recipe:str='one_cycle', cbs
             ) -> tuple:
     "Build the learner, fit it with its recipe and return `(learner, its BestEpoch, fit seconds)`; one process or one DDP rank."
     extra = [ProgressEvents(name, events)] if events is not None else []
-    learn = make_learner(model, dls, recipe, lr=lr, loss_func=loss_func, cbs=list(cbs or []) + extra, ckpt_dir=ckpt_dir, keep_best=keep_best)
+    learn = make_learner(model, dls, recipe, lr=lr, loss_func=loss_func, cbs=list(cbs or []) + extra, ckpt_dir=ckpt_dir,
+                         keep_best=keep_best)
     be = learn.cbs.filter(lambda c: isinstance(c, BestEpoch))[0]
     stop = [StopAfterBest(monitor=be.monitor, comp=be.comp, patience=patience)] if patience is not None else []
     learn.add_cbs(stop)

@@ -1,4 +1,4 @@
-"""Accuracy, top-5, macro-F1, per-class accuracy and the confusion matrix, computed from predictions; and one evaluation loop that produces them.
+"""Accuracy, top-5, macro-F1, per-class accuracy and the confusion matrix from predictions, and one evaluation loop for them all.
 
 Docs: https://fabkd.github.io/fabkd/metrics.html.md"""
 

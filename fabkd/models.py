@@ -1,4 +1,4 @@
-"""One factory for every architecture the seed studies use, with their stems and heads, and each parameter count checked against the seed's claim.
+"""One factory for every architecture the seed studies use, with their stems and heads, each parameter count checked against its seed.
 
 Docs: https://fabkd.github.io/fabkd/models.html.md"""
 
@@ -111,7 +111,8 @@ def load_pretrained(model:nn.Module, # freshly built model
     "Load local weights safely; tensors whose shape differs (a new head) keep their fresh values."
     sd, own = load_weights(path), model.state_dict()
     keep = {k: v for k, v in sd.items() if k in own and own[k].shape == v.shape}
-    if not keep: raise FabkdError(f"weights_path={str(path)!r} shares no tensor with this model; allowed: weights of the same architecture.")
+    if not keep: raise FabkdError(f"weights_path={str(path)!r} shares no tensor with this model; "
+                                  "allowed: weights of the same architecture.")
     model.load_state_dict(keep, strict=False)
     return model
 
@@ -125,7 +126,8 @@ SEED_PARAM_CLAIMS = [
     ('003', 'ResNet18 teacher, CIFAR-10', 'resnet18', dict(num_classes=10, stem='cifar'), 4_664_970),
     ('003', 'compact 4-block CNN student', 'compact_cnn', dict(num_classes=10), 106_826),
     ('004', 'MobileNetV3-Small baseline, 10 classes', 'mobilenet_v3_small', dict(num_classes=10), 1_528_106),
-    ('004', 'MobileNetV3-Small student (width 0.6, linear 256)', 'mobilenet_v3_small', dict(num_classes=10, width_mult=0.6, last_channel=256), 1_077_290),
+    ('004', 'MobileNetV3-Small student (width 0.6, linear 256)', 'mobilenet_v3_small',
+     dict(num_classes=10, width_mult=0.6, last_channel=256), 1_077_290),
     ('004', 'tiny depthwise-separable student', 'tiny_dsnet', dict(num_classes=10), 41_000),
 ]
 
@@ -164,8 +166,8 @@ def imagenet_weights(name:str, # one of `MODELS` with torchvision ImageNet weigh
         dst.parent.mkdir(parents=True, exist_ok=True)
         try: torch.hub.download_url_to_file(url, str(dst), progress=False)
         except Exception as e:   # urllib raises URLError, socket timeouts, HTTP errors: all mean "not reachable from here"
-            raise FabkdError(f"pretrained=True is not possible here: torchvision's ImageNet weights for {name} ({url}) cannot be downloaded "
-                             f"({type(e).__name__}: {e}); allowed: drop '-p pretrained true' (the teacher trains from scratch) "
+            raise FabkdError(f"pretrained=True is not possible here: torchvision's ImageNet weights for {name} ({url}) cannot be "
+                             f"downloaded ({type(e).__name__}: {e}); allowed: drop '-p pretrained true' (the teacher trains from scratch) "
                              f"or pass '-p teacher_weights PATH'.") from None
     return dst
 

@@ -1,4 +1,4 @@
-"""`OptimizationPipeline`: compression stages run in order, each measured (size, CPU latency, accuracy, time), tabulated against the baseline and checked against deployment requirements.
+"""`OptimizationPipeline`: compression stages in order, each measured against the baseline and checked against deployment requirements.
 
 Docs: https://fabkd.github.io/fabkd/pipeline.html.md"""
 
@@ -75,7 +75,8 @@ class OptimizationPipeline:
                 nbytes, runnable, current = out.nbytes, out.fn, out
                 record = {**record, 'artifact': out.name, **{f'check_{k}': v for k, v in out.check.items()}}
             else:
-                if not isinstance(out, nn.Module): raise FabkdError(f"step {name!r} returned {type(out).__name__}; allowed: a module, (module, record) or an Artifact.")
+                if not isinstance(out, nn.Module): raise FabkdError(f"step {name!r} returned {type(out).__name__}; "
+                                                                    "allowed: a module, (module, record) or an Artifact.")
                 nbytes, runnable, current = weights_bytes(out), out.eval(), out
             self._measure(name, runnable, nbytes, secs, {k: v for k, v in record.items() if isinstance(v, (int, float, str, bool))})
         self.final = current
@@ -100,7 +101,10 @@ class OptimizationPipeline:
         df = self.table(); row = df.iloc[-1] if stage is None else df.loc[stage]; r = self.requirements
         size_red, lat_red, drop = -row.size_change_pct/100, -row.latency_change_pct/100, -row.accuracy_change_pts
         return pd.DataFrame([
-            dict(requirement=f'size reduced ≥ {r.min_size_reduction:.0%}', measured=f'{size_red:.1%}', passed=size_red >= r.min_size_reduction),
-            dict(requirement=f'CPU latency reduced ≥ {r.min_latency_reduction:.0%}', measured=f'{lat_red:.1%}', passed=lat_red >= r.min_latency_reduction),
-            dict(requirement=f'accuracy drop ≤ {r.max_accuracy_drop:g} points', measured=f'{drop:.2f}', passed=drop <= r.max_accuracy_drop),
+            dict(requirement=f'size reduced ≥ {r.min_size_reduction:.0%}', measured=f'{size_red:.1%}',
+                 passed=size_red >= r.min_size_reduction),
+            dict(requirement=f'CPU latency reduced ≥ {r.min_latency_reduction:.0%}', measured=f'{lat_red:.1%}',
+                 passed=lat_red >= r.min_latency_reduction),
+            dict(requirement=f'accuracy drop ≤ {r.max_accuracy_drop:g} points', measured=f'{drop:.2f}',
+                 passed=drop <= r.max_accuracy_drop),
         ]).set_index('requirement')

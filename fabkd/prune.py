@@ -1,4 +1,4 @@
-"""Structured pruning that physically removes channels (torch-pruning's dependency graph), driven by the fraction of parameters to remove; unstructured magnitude pruning as the honest comparison; pruned models saved and reloaded without pickles.
+"""Structured pruning that removes channels (torch-pruning) to a parameter target; unstructured pruning to compare; saved without pickles.
 
 Docs: https://fabkd.github.io/fabkd/prune.html.md"""
 
@@ -138,7 +138,8 @@ def prune_structured(model:nn.Module,       # trained model (not modified)
         if finetune is not None and i < steps - 1: finetune(m, i)
     m.zero_grad(set_to_none=True)
     n1 = count_params(m)
-    record = dict(kind='structured', criterion=criterion, target=target, channel_ratio=ratio, steps=steps, round_to=used, round_to_asked=round_to,
+    record = dict(kind='structured', criterion=criterion, target=target, channel_ratio=ratio, steps=steps, round_to=used,
+                  round_to_asked=round_to,
                   params_before=n0, params_after=n1, removed_fraction=1 - n1/n0, input_size=list(input_size),
                   history=[[name, bool(out), [int(i) for i in idxs]] for name, out, idxs in p.pruning_history()])
     return m, record
@@ -159,7 +160,8 @@ def load_pruned(path) -> tuple:
     if 'fabkd_arch' not in meta or 'pruning' not in meta:
         raise FabkdError(f"file {str(path)!r} is not valid; allowed: a file written by save_pruned.")
     arch, record = json.loads(meta['fabkd_arch']), json.loads(meta['pruning'])
-    m = create_model(arch.pop('name'), **{k: v for k, v in arch.items() if k in ('num_classes', 'stem', 'width_mult', 'last_channel', 'dropout')}).eval()
+    m = create_model(arch.pop('name'),
+                     **{k: v for k, v in arch.items() if k in ('num_classes', 'stem', 'width_mult', 'last_channel', 'dropout')}).eval()
     p = _pruner(m, 'l2', 0.0, tuple(record['input_size']))
     p.load_pruning_history([(n, o, idx) for n, o, idx in record['history']])
     m.load_state_dict(sd, strict=True)
@@ -187,7 +189,7 @@ def recover(model:nn.Module,        # pruned model
             teacher:nn.Module|None=None, # distil from this teacher while fine-tuning
             T:float=4.0, alpha:float=0.5, # KD settings when `teacher` is given
             recipe:str='one_cycle', lr:float|None=1e-3, seed:int=0,
-            run=None,               # the study run's context (`Report.run`, see `fabkd.train.RunContext`): checkpoints, DDP processes, progress
+            run=None,               # the study run's context (`Report.run`): checkpoints, DDP processes, progress
            ):
     "Fine-tune a pruned model (optionally with KD): returns fabkd.train's `TrainResult`."
     from fabkd.train import train_model

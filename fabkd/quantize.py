@@ -1,4 +1,4 @@
-"""ONNX export, FP16, dynamic INT8, static INT8 with class-balanced calibration (ONNX Runtime QDQ and torchao PT2E), graph-optimized models — every artifact verified against its PyTorch model on held-out images, sized on disk, and removed if it fails.
+"""ONNX, FP16, dynamic and static INT8 (ONNX Runtime QDQ, torchao PT2E), QAT, compiled models — each verified against its PyTorch model.
 
 Docs: https://fabkd.github.io/fabkd/quantize.html.md"""
 
@@ -84,7 +84,8 @@ def _checked(art:Artifact, reference, batches, max_abs, min_top1):
     if not art.check['passed']:
         for p in art.paths: Path(p).unlink(missing_ok=True)
         raise FabkdError(f"artifact {art.name!r} failed its equivalence check (max |Δ| {art.check['max_abs_diff']:.3g}, "
-                         f"top-1 agreement {art.check['top1_agreement']:.3f}); allowed: max |Δ| ≤ {max_abs}, agreement ≥ {min_top1}. It was removed.")
+                         f"top-1 agreement {art.check['top1_agreement']:.3f}); allowed: max |Δ| ≤ {max_abs}, agreement ≥ {min_top1}. "
+                         "It was removed.")
     return art
 
 # %% ../nbs/30_quantize.ipynb #a9678013
@@ -179,8 +180,10 @@ ORT_CONFIGS = {   # name → ONNX Runtime settings; always U8 activations × S8 
     'per_channel_percentile':   dict(per_channel=True,  method='Percentile'),
     'per_channel_entropy':      dict(per_channel=True,  method='Entropy'),
     'per_channel_reduce_range': dict(per_channel=True,  method='MinMax', reduce_range=True),
-    'conv_only':                dict(per_channel=True,  method='MinMax', op_types=['Conv', 'Gemm', 'MatMul']),  # SE products, hard-swish, adds stay FP32
-    'per_channel_skip_sensitive': dict(per_channel=True, method='MinMax', skip_sensitive=4),  # the 4 tensors qdq_loss_debug finds noisiest stay FP32
+    # SE products, hard-swish, adds stay FP32
+    'conv_only':                dict(per_channel=True,  method='MinMax', op_types=['Conv', 'Gemm', 'MatMul']),
+    # the 4 tensors qdq_loss_debug finds noisiest stay FP32
+    'per_channel_skip_sensitive': dict(per_channel=True, method='MinMax', skip_sensitive=4),
 }
 
 def compact_qdq(path) -> int:
@@ -207,7 +210,7 @@ def compact_qdq(path) -> int:
     return before - path.stat().st_size
 
 def sensitive_nodes(pre, qdq, batches, k:int) -> list:
-    "Nodes around the `k` tensors that lose most when quantized (lowest pre/post-QDQ SQNR, ONNX Runtime's qdq_loss_debug): producer and consumers."
+    "Nodes around the `k` tensors that lose most when quantized (lowest pre/post-QDQ SQNR, ORT's qdq_loss_debug): producer, consumers."
     import onnx
     from onnxruntime.quantization import qdq_loss_debug as dbg
     with tempfile.TemporaryDirectory(prefix=TMP_PREFIX) as t:
@@ -256,7 +259,7 @@ def pick_config(tried:list,          # one dict per configuration: `config`, `to
     return max((t for t in ok if t['p50_ms'] <= fastest*(1 + tie)), key=lambda t: (t['top1_agreement'], -t['p50_ms']))['config']
 
 def _auto_ort(model, pre, tmp, calib, input_size, min_top1, threads, if_none_hold='raise', configs=None) -> tuple:
-    "Quantize with each of `configs` (default: every `ORT_CONFIGS` entry) on most calibration batches, judge on the rest: `(chosen, its file, tried, within bound)`."
+    "Quantize with each of `configs` (default: all `ORT_CONFIGS`) on most calibration batches, judge on the rest."
     k = max(1, len(calib)//4); fit, judge = calib[:-k], calib[-k:]   # the judging batches never calibrate
     tried, paths = [], {}
     for name in configs or ORT_CONFIGS:
@@ -279,7 +282,7 @@ def quantize_static(model:nn.Module,       # FP32 model
                     min_top1:float=0.9,    # required top-1 agreement with FP32
                     compile:bool=True,     # torchao: compile the converted model with frozen weights (`frozen_compile`)
                     threads:int=2,
-                    config:str='per_channel', # ONNX Runtime: an `ORT_CONFIGS` name, or 'auto' (measure them all, keep the fastest that holds)
+                    config:str='per_channel', # ONNX Runtime: an `ORT_CONFIGS` name, or 'auto' (measure all, keep the fastest that holds)
                     if_none_hold:str='raise', # 'auto' missing `min_top1` (judge or held-out): 'raise', or 'most_faithful' (ship, flagged)
                     auto_configs:list|None=None, # 'auto': the `ORT_CONFIGS` names to try (None: all; each costs a calibration pass)
                    ) -> Artifact:
@@ -289,10 +292,12 @@ def quantize_static(model:nn.Module,       # FP32 model
     check_choice('if_none_hold', if_none_hold, ('raise', 'most_faithful'))
     for c in auto_configs or []: check_choice('auto_configs', c, ORT_CONFIGS)
     if backend == 'torchao' and config != 'per_channel':
-        raise FabkdError(f"config={config!r} is not valid for backend='torchao'; allowed: 'per_channel' (the x86 Inductor quantizer's recipe).")
+        raise FabkdError(f"config={config!r} is not valid for backend='torchao'; "
+                         "allowed: 'per_channel' (the x86 Inductor quantizer's recipe).")
     if not calib: raise FabkdError("calib=[] is not valid; allowed: a non-empty list of calibration batches.")
     if config == 'auto' and len(calib) < 2:
-        raise FabkdError(f"config='auto' with {len(calib)} calibration batch is not valid; allowed: ≥ 2 batches (some calibrate, the rest judge).")
+        raise FabkdError(f"config='auto' with {len(calib)} calibration batch is not valid; "
+                         "allowed: ≥ 2 batches (some calibrate, the rest judge).")
     out_dir = Path(out_dir); out_dir.mkdir(parents=True, exist_ok=True)
     model = copy.deepcopy(model).eval()
     vb = verify_batches or calib[:2]
@@ -304,7 +309,8 @@ def quantize_static(model:nn.Module,       # FP32 model
             quant_pre_process(str(fp32.paths[0]), str(pre))
             info = dict(backend=backend, config=config)
             if config == 'auto':
-                info['config'], int8, info['configs_tried'], info['within_bound'] = _auto_ort(model, pre, tmp, calib, input_size, min_top1, threads, if_none_hold, auto_configs)
+                info['config'], int8, info['configs_tried'], info['within_bound'] = _auto_ort(model, pre, tmp, calib, input_size, min_top1,
+                                                                                              threads, if_none_hold, auto_configs)
             else: int8 = Path(tmp)/'int8.onnx'; _ort_int8(pre, int8, calib, ORT_CONFIGS[config])
             info['compacted_bytes'] = compact_qdq(int8)
             art = Artifact('int8_static_ort', OnnxModel(int8, threads), [int8], info=info)
@@ -325,7 +331,8 @@ def quantize_static(model:nn.Module,       # FP32 model
             batch = torch.export.Dim('batch', min=1, max=4096)
             ep = torch.export.export(model, (calib[0],), dynamic_shapes=({0: batch},), strict=True).module()
         except Exception as e:
-            raise FabkdError(f"model {type(model).__name__} cannot be captured by torch.export(strict=True) ({type(e).__name__}); allowed: an exportable model.") from None
+            raise FabkdError(f"model {type(model).__name__} cannot be captured by torch.export(strict=True) ({type(e).__name__}); "
+                             "allowed: an exportable model.") from None
         prepared = prepare_pt2e(ep, q)
         with torch.no_grad():
             for xb in calib: prepared(xb)
@@ -409,10 +416,12 @@ def compiled(model:nn.Module, verify_batches, max_abs:float=1e-3) -> Artifact:
     "`torch.compile`d copy of the model (Inductor, frozen weights, dynamic batch), verified against eager."
     m = copy.deepcopy(model).eval()
     # one graph for every batch size: each recompile costs tens of seconds on 2 cores
-    return _checked(Artifact('compiled', frozen_compile(m, dynamic=True), info=dict(backend='inductor', freezing=True)), m, verify_batches, max_abs, 1.0)
+    return _checked(Artifact('compiled', frozen_compile(m, dynamic=True), info=dict(backend='inductor', freezing=True)), m, verify_batches,
+                    max_abs, 1.0)
 
 # %% ../nbs/30_quantize.ipynb #d2a7f1de
-_ARM_PROBES = ('cpuinfo_utils.cpp', 'CPU info and manual query on # of cpus', 'midr file', '/sys/devices/soc0')   # x86: ExecuTorch's ARM-only probes
+# x86: ExecuTorch's ARM-only probes
+_ARM_PROBES = ('cpuinfo_utils.cpp', 'CPU info and manual query on # of cpus', 'midr file', '/sys/devices/soc0')
 
 class PteModel:
     "An ExecuTorch program (batch-1 `.pte`) behaving like a model on float32 batches."
@@ -437,13 +446,15 @@ def export_mobile(model:nn.Module, path, input_size=(3, 64, 64), verify_batches=
             with filtered_c_stderr(*_ARM_PROBES):
                 prog = to_edge_transform_and_lower(ep, partitioner=[XnnpackPartitioner()]).to_executorch()
     except Exception as e:
-        raise FabkdError(f"model {type(model).__name__} cannot be exported to ExecuTorch ({type(e).__name__}); allowed: an exportable model.") from None
+        raise FabkdError(f"model {type(model).__name__} cannot be exported to ExecuTorch ({type(e).__name__}); "
+                         "allowed: an exportable model.") from None
     with atomic_path(path) as tmp:
         Path(tmp).write_bytes(prog.buffer)
         art = Artifact('mobile_xnnpack', PteModel(tmp), [path])
         art.check = verify(model, art.fn, verify_batches or [torch.randn(4, *input_size)], max_abs, 1.0)
         if not art.check['passed']:
-            raise FabkdError(f"artifact 'mobile_xnnpack' failed its equivalence check (max |Δ| {art.check['max_abs_diff']:.3g}); it was not written.")
+            raise FabkdError(f"artifact 'mobile_xnnpack' failed its equivalence check (max |Δ| {art.check['max_abs_diff']:.3g}); it was "
+                             "not written.")
     art.fn, art.nbytes = PteModel(path), file_bytes(path)
     return art
 
@@ -462,7 +473,8 @@ def prepare_qat(model:nn.Module,       # trained FP32 model
         try:
             ep = torch.export.export(m, (example,), dynamic_shapes=({0: torch.export.Dim('batch', min=2, max=4096)},), strict=True).module()
         except Exception as e:
-            raise FabkdError(f"model {type(model).__name__} cannot be captured for QAT ({type(e).__name__}); allowed: an exportable model.") from None
+            raise FabkdError(f"model {type(model).__name__} cannot be captured for QAT ({type(e).__name__}); "
+                             "allowed: an exportable model.") from None
         prepared = prepare_qat_pt2e(ep, q)
     allow_exported_model_train_eval(prepared)
     prepared.fabkd_arch = getattr(model, 'fabkd_arch', None)
@@ -477,7 +489,8 @@ def convert_qat(prepared, out_dir, verify_batches, min_top1:float=0.9, compile:b
     with warnings.catch_warnings():
         warnings.simplefilter('ignore'); converted = convert_pt2e(prepared)
     dest = save_weights(strip_dead_params(converted), Path(out_dir)/'int8_qat_torchao.safetensors')
-    art = Artifact('int8_qat_torchao', frozen_compile(converted) if compile else converted, [dest], info=dict(backend='torchao', compiled=compile))
+    art = Artifact('int8_qat_torchao', frozen_compile(converted) if compile else converted, [dest],
+                   info=dict(backend='torchao', compiled=compile))
     _checked(art, reference, verify_batches, None, min_top1)
     art.nbytes = file_bytes(dest)
     return art

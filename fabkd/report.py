@@ -1,4 +1,4 @@
-"""The `results.json` every study run writes — parameters, metrics, tables, figures, seed claims and provenance — and the helpers that build report tables *from* it, with the seed's numbers only in columns labelled as claims.
+"""The `results.json` every study run writes — parameters, metrics, tables, figures, seed claims, provenance — and tables built from it.
 
 Docs: https://fabkd.github.io/fabkd/report.html.md"""
 
@@ -55,13 +55,15 @@ def _convert(v, src:str, dst:str):
     for u in (src, dst): check_choice('unit', u, CLAIM_UNITS)
     if v is None or src == dst: return v
     if src in _PER_FRACTION and dst in _PER_FRACTION: return v*_PER_FRACTION[dst]/_PER_FRACTION[src]
-    raise FabkdError(f"claim unit {src!r} cannot be compared with measured unit {dst!r}; allowed: the same unit, or fraction/percent/points.")
+    raise FabkdError(f"claim unit {src!r} cannot be compared with measured unit {dst!r}; "
+                     "allowed: the same unit, or fraction/percent/points.")
 
 def _check_unit_range(what, name, v, unit):
     "A fraction (a share of a whole) outside [-1, 1], or accuracy points outside [-100, 100], is a value in the wrong unit."
     lim = {'fraction': 1.0, 'points': 100.0}.get(unit)   # percent changes can exceed 100 (latency +150 %)
     if v is not None and lim is not None and abs(v) > lim + 1e-9:
-        raise FabkdError(f"claim {what!r}: {name}={v!r} is not a value in {unit}; allowed: |value| <= {lim:g} (convert it, or pass the right unit).")
+        raise FabkdError(f"claim {what!r}: {name}={v!r} is not a value in {unit}; "
+                         f"allowed: |value| <= {lim:g} (convert it, or pass the right unit).")
 
 def _show_png(path):
     "Display a PNG as a notebook output when running inside IPython (no-op elsewhere)."
@@ -126,13 +128,17 @@ class Report:
         elif relation == 'below': verdict = 'consistent' if measured < claim else 'contradicted'
         elif relation == 'above': verdict = 'consistent' if measured > claim else 'contradicted'
         else: verdict = 'consistent' if abs(measured - claim) <= tol + 1e-12 else 'contradicted'
-        tolerance = {'below': f'< claim', 'above': f'> claim'}.get(relation) or (
-            f'±{abs_tol:g} {unit}' if abs_tol is not None and not rel_tol else f'±{100*rel_tol:g} % of claim' if not abs_tol else f'±{tol:g} {unit}')
-        self.data['claims'].append(dict(what=what, measured=measured, claim=claim, unit=unit, tolerance=tolerance, verdict=verdict, note=note))
+        tolerance = {'below': '< claim', 'above': '> claim'}.get(relation) or (
+            f'±{abs_tol:g} {unit}' if abs_tol is not None and not rel_tol else
+            f'±{100*rel_tol:g} % of claim' if not abs_tol else f'±{tol:g} {unit}')
+        self.data['claims'].append(dict(what=what, measured=measured, claim=claim, unit=unit, tolerance=tolerance, verdict=verdict,
+                                        note=note))
         return verdict
     def claims_table(self) -> pd.DataFrame:
         "Measured values beside the seed's claims, with units, tolerances and verdicts."
-        return pd.DataFrame(self.data['claims'], columns=['what', 'measured', 'claim', 'unit', 'tolerance', 'verdict', 'note']).rename(columns={'claim': 'seed claim'})
+        return pd.DataFrame(self.data['claims'],
+                            columns=['what', 'measured', 'claim', 'unit', 'tolerance', 'verdict',
+                                     'note']).rename(columns={'claim': 'seed claim'})
     def save(self, seeds=None) -> Path:
         "Add wall time, seeds and provenance, validate, and write `results.json` atomically."
         self.data['wall_seconds'] = time.perf_counter() - self.t0
@@ -200,20 +206,25 @@ def record_kd_pair(rep:Report,         # the study's report
                   ) -> str:
     "Record `kd.<pair>.*` metrics and the verdict into `rep`; returns the verdict."
     acc = lambda r, split: float(r[split] if isinstance(r, dict) else (r.best_valid if split == 'valid' else r.test)['accuracy'])
-    if len(alone) != len(kd) or not alone: raise FabkdError(f"record_kd_pair({pair!r}): {len(alone)} alone and {len(kd)} KD runs; allowed: the same number (>= 1), seeds in the same order.")
+    if len(alone) != len(kd) or not alone: raise FabkdError(f"record_kd_pair({pair!r}): {len(alone)} alone and {len(kd)} KD runs; "
+                                                            "allowed: the same number (>= 1), seeds in the same order.")
     t_valid, t_test = acc(teacher, 'valid'), acc(teacher, 'test')
-    a_valid = np.mean([acc(r, 'valid') for r in alone]); a_test = np.array([acc(r, 'test') for r in alone]); k_test = np.array([acc(r, 'test') for r in kd])
+    a_valid = np.mean([acc(r, 'valid') for r in alone])
+    a_test, k_test = np.array([acc(r, 'test') for r in alone]), np.array([acc(r, 'test') for r in kd])
     extra, best = {}, None
     if epochs_cap is not None:   # both arms must have stopped improving before their caps
         caps = (epochs_cap, epochs_cap) if np.isscalar(epochs_cap) else tuple(epochs_cap)
         ep = lambda r: (r['best_epoch'] if isinstance(r, dict) else r.best_epoch) + 1   # stored 0-based, shown 1-based
         if any(isinstance(r, dict) and 'best_epoch' not in r for r in alone + kd):
-            raise FabkdError(f"record_kd_pair({pair!r}, epochs_cap={epochs_cap}): every run needs its 'best_epoch'; allowed: TrainResults or dicts with it.")
+            raise FabkdError(f"record_kd_pair({pair!r}, epochs_cap={epochs_cap}): every run needs its 'best_epoch'; "
+                             "allowed: TrainResults or dicts with it.")
         best = [(ep(r), int(caps[0])) for r in alone] + [(ep(r), int(caps[1])) for r in kd]
-        extra = dict(alone_best_epoch=float(np.mean([b for b, _ in best[:len(alone)]])), kd_best_epoch=float(np.mean([b for b, _ in best[len(alone):]])),
+        extra = dict(alone_best_epoch=float(np.mean([b for b, _ in best[:len(alone)]])),
+                     kd_best_epoch=float(np.mean([b for b, _ in best[len(alone):]])),
                      epochs_cap=caps[1] if caps[0] == caps[1] else list(caps), converged=all(converged(b, c) for b, c in best))
     verdict = kd_verdict(t_valid, a_valid, k_test - a_test, min_gap, 1/n_classes if n_classes else 0.0, best)
-    for k, v in dict(**extra, teacher_valid_accuracy=t_valid, teacher_test_accuracy=t_test, alone_valid_accuracy=a_valid, alone_test_accuracy=a_test.mean(),
+    for k, v in dict(**extra, teacher_valid_accuracy=t_valid, teacher_test_accuracy=t_test, alone_valid_accuracy=a_valid,
+                     alone_test_accuracy=a_test.mean(),
                      kd_test_accuracy=k_test.mean(), teacher_minus_alone=t_test - a_test.mean(), kd_minus_alone=(k_test - a_test).mean(),
                      seeds=len(kd), verdict=verdict).items():
         rep.metric(f'kd.{pair}.{k}', v)

@@ -37,7 +37,8 @@ def run_study(name:str,               # registered study
     from fabkd.core import clean_stale
     study = get_study(name)
     if resume is not None:
-        if overrides: raise FabkdError(f"parameters {', '.join(overrides)} cannot change when resuming; allowed: none (the run keeps its own).")
+        if overrides: raise FabkdError(f"parameters {', '.join(overrides)} cannot change when resuming; "
+                                       "allowed: none (the run keeps its own).")
         run = resume_dir(name, resume, out_root)
         saved = json.loads((run/'params.json').read_text())
         preset = saved.pop('preset')
@@ -63,7 +64,8 @@ def run_study(name:str,               # registered study
     try:
         with warnings.catch_warnings():   # papermill warns that `executed.ipynb.part` does not end in .ipynb: it is renamed when whole
             warnings.filterwarnings('ignore', message=r'The specified file .* does not end in one of')
-            pm.execute_notebook(str(study.path), str(part), parameters={**injected(study, params), 'run_dir': str(run)}, kernel_name='python3',
+            pm.execute_notebook(str(study.path), str(part), parameters={**injected(study, params), 'run_dir': str(run)},
+                                kernel_name='python3',
                                 language='python', progress_bar=progress, cwd=str(run), log_output=False)
     except pm.PapermillExecutionError as e:
         tail.stop()
@@ -99,12 +101,15 @@ def progress_line(e:dict, # one progress event
     if e['event'] == 'train_start': return f"▶ {e['training']}: {e['epochs']} epoch(s)"
     if e['event'] == 'epoch':
         acc = f" · valid acc {e['accuracy']:.3f}" if e.get('accuracy') is not None else ''
-        return f"  epoch {e['epoch']}/{e['epochs']}{acc} · {_fmt_s(e['seconds'])} · ~{_fmt_s(e['eta_seconds'])} left in this training{left}"
+        return (f"  epoch {e['epoch']}/{e['epochs']}{acc} · {_fmt_s(e['seconds'])} · ~{_fmt_s(e['eta_seconds'])} "
+                f"left in this training{left}")
     if e['event'] == 'train_end':
         return (f"  done in {_fmt_s(e['seconds'])}: best epoch {e['best_epoch']}, valid acc {e['valid_accuracy']:.3f}, "
                 f"test acc {e['test_accuracy']:.3f}" if e.get('test_accuracy') is not None else f"  done in {_fmt_s(e['seconds'])}")
     if e['event'] == 'train_loaded':
-        return f"✓ {e['training']}: " + ('loaded from the teacher bank' if e.get('source') == 'bank' else 'finished before the run was resumed, loaded from its checkpoint')
+        how = ('loaded from the teacher bank' if e.get('source') == 'bank'
+               else 'finished before the run was resumed, loaded from its checkpoint')
+        return f"✓ {e['training']}: {how}"
     if e['event'] == 'train_changed': return f"↻ {e['training']}: changed since the killed run (its signature differs), trained again"
     if e['event'] == 'recorded': return f"  recorded {e['what']}{left}"
     return None
@@ -126,7 +131,8 @@ class _ProgressTail(threading.Thread):
             try: e = json.loads(raw)
             except json.JSONDecodeError: continue
             left = self.expected - (time.perf_counter() - self.t0) if self.expected else None
-            if left is not None and e.get('eta_seconds') is not None: left = max(left, e['eta_seconds'])   # never less than this training's own
+            if left is not None and e.get('eta_seconds') is not None: left = max(left,
+                                                                                 e['eta_seconds'])   # never less than this training's own
             line = progress_line(e, left)
             if line: self.log(line)
     def run(self):

@@ -34,7 +34,8 @@ def resume_dir(name:str, run_id:str, out_root=None) -> Path:
     runs = sorted(d.name for d in folders if not (d/'executed.ipynb').is_file())
     if run_id not in runs:   # only names listed in the folder: a path like '../x' is never accepted
         why = 'already finished' if any(d.name == run_id for d in folders) else 'not found'
-        raise FabkdError(f"run_id={run_id!r} of study {name!r} is {why}; allowed: an unfinished run in {root}: {', '.join(runs) or 'none'}.")
+        raise FabkdError(f"run_id={run_id!r} of study {name!r} is {why}; "
+                         f"allowed: an unfinished run in {root}: {', '.join(runs) or 'none'}.")
     return root/run_id
 
 

@@ -1,4 +1,4 @@
-"""What running sweeps, and splitting one training with DDP, on more processes or machines buys, with the model that predicts it and what this 2-core machine measures.
+"""What more processes or machines buy for sweeps and DDP trainings: the model that predicts it, and what this 2-core machine measures.
 
 Docs: https://fabkd.github.io/fabkd/scale.html.md"""
 
@@ -61,6 +61,7 @@ def allreduce_seconds(nbytes:int,   # bytes all-reduced (4 × parameters for FP3
                      ) -> float:
     "Mean seconds of one all-reduce of `nbytes` across `nproc` processes started by torchrun's launcher (gloo on CPU, nccl on GPU)."
     from fabkd.ddp import launch_ranks
-    check_range('nbytes', nbytes, 4, integer=True); check_range('nproc', nproc, 2, 64, integer=True); check_range('iters', iters, 1, integer=True)
+    check_range('nbytes', nbytes, 4, integer=True); check_range('nproc', nproc, 2, 64, integer=True); check_range('iters', iters, 1,
+                                                                                                                  integer=True)
     from fabkd.scale import _allreduce_rank as entry   # by module, so spawned ranks can import it
     return max(launch_ranks(entry, nproc, int(nbytes), int(iters)).values())

@@ -1,4 +1,4 @@
-"""The published site: library lessons from `nbs/` and a Studies section with the latest run of each study — rendered by Quarto where it exists, or as a static HTML preview (nbconvert) where it does not.
+"""The published site: library lessons and the latest run of each study, rendered by Quarto where it exists, else as an HTML preview.
 
 Docs: https://fabkd.github.io/fabkd/site.html.md"""
 
@@ -24,7 +24,8 @@ def latest_runs(runs_root=None, # folder holding `<study>/<run-id>/` (default re
     "The newest finished run folder of each registered study that has one."
     from fabkd.report import load_results
     root = Path(runs_root) if runs_root else project_root()/'reports'/'_runs'
-    if runs_root is not None and not root.is_dir(): raise FabkdError(f"runs_root={str(runs_root)!r} is not valid; allowed: an existing folder of study runs.")
+    if runs_root is not None and not root.is_dir(): raise FabkdError(f"runs_root={str(runs_root)!r} is not valid; "
+                                                                     "allowed: an existing folder of study runs.")
     out = {}
     for name in STUDIES:
         for run in sorted((root/name).iterdir(), reverse=True) if (root/name).is_dir() else []:
@@ -69,21 +70,24 @@ def _page_notes(res:dict) -> str:
     if src: lines.append(f"> **Teacher** {m.get('teacher.arch')}: " + {
         'bank': f"loaded from the teacher bank (entry `{m.get('teacher.bank_key')}`, trained once and reused by every run that needs it).",
         'trained': f"trained in this run and added to the teacher bank (entry `{m.get('teacher.bank_key')}`).",
-        'teacher_weights': f"a teacher trained elsewhere (`teacher_weights` = `{res['parameters'].get('teacher_weights')}`)."}.get(src, src))
+        'teacher_weights': f"a teacher trained elsewhere (`teacher_weights` = `{res['parameters'].get('teacher_weights')}`)."}.get(src,
+                                                                                                                                   src))
     for pair in _kd_pairs(res):
         g = lambda k: m.get(f'kd.{pair}.{k}')
         lines.append(f"> **KD {pair.replace('->', ' → ')}**: {g('verdict')} — teacher {g('teacher_test_accuracy'):.3f} "
                      f"(validation {g('teacher_valid_accuracy'):.3f}), student alone {g('alone_test_accuracy'):.3f} "
-                     f"(validation {g('alone_valid_accuracy'):.3f}), distilled {g('kd_test_accuracy'):.3f}; test accuracy, {g('seeds')} seed(s).")
+                     f"(validation {g('alone_valid_accuracy'):.3f}), distilled {g('kd_test_accuracy'):.3f}; "
+                     f"test accuracy, {g('seeds')} seed(s).")
     return '\n>\n'.join(lines)
 
 def _kd_pairs(res:dict) -> list:
     return sorted(k[len('kd.'):-len('.verdict')] for k in res['metrics'] if k.startswith('kd.') and k.endswith('.verdict'))
 
 def best_compression(res:dict, study) -> tuple|None:
-    "(factor, from, to): in the study's compression table, the first row's size over the smallest row's; for a compress run, the shipped model's."
+    "(factor, from, to): the first row's size over the smallest in the study's compression table; a compress run: the shipped model's."
     m = res['metrics']
-    if 'choice.candidate' in m and m.get('chosen.smaller_x'): return m['chosen.smaller_x'], 'original', m['choice.candidate']   # what met the requirements
+    if 'choice.candidate' in m and m.get('chosen.smaller_x'):   # what met the requirements
+        return m['chosen.smaller_x'], 'original', m['choice.candidate']
     if not study.compression: return None
     table, label, size = study.compression
     rows = [r for r in res['tables'].get(table, []) if isinstance(r.get(size), (int, float)) and r[size] > 0]
@@ -126,14 +130,18 @@ def findings_markdown(res:dict,           # a run's results.json
     for spec in study.headline:
         name, cols = (spec, None) if isinstance(spec, str) else spec
         rows = res['tables'].get(name)
-        if rows: out.append(f"**{name.replace('_', ' ').capitalize()}** (table `{name}`)\n\n" + md_table(rows, [k for k in cols if k in rows[0]] if cols else None))
+        if rows:
+            shown = [k for k in cols if k in rows[0]] if cols else None
+            out.append(f"**{name.replace('_', ' ').capitalize()}** (table `{name}`)\n\n" + md_table(rows, shown))
     bc = best_compression(res, study)
     src = study.compression[0] if study.compression else 'choice'   # a compress run: the shipped model
     if bc: out.append(f"**Best compression**: {bc[0]:.2f}× smaller on disk, {bc[1]} → {bc[2]} (table `{src}`).")
     n = claim_counts(res)
-    lines = [f"**Seed {study.seed_doc} claims** ({len(res['claims'])}): {n['consistent']} consistent · {n['contradicted']} contradicted · "
+    lines = [f"**Seed {study.seed_doc} claims** ({len(res['claims'])}): {n['consistent']} consistent · "
+             f"{n['contradicted']} contradicted · "
              f"{n['not comparable']} not comparable, each by the tolerance in the claims table below."]
-    lines += [f"- ✗ {c['what']}: measured {_fmt(c['measured'])} vs claim {_fmt(c['claim'])} {c.get('unit', '')} ({c.get('tolerance', '')})"
+    lines += [f"- ✗ {c['what']}: measured {_fmt(c['measured'])} vs claim {_fmt(c['claim'])} {c.get('unit', '')} "
+              f"({c.get('tolerance', '')})"
               for c in res['claims'] if c['verdict'] == 'contradicted']
     if res['claims'] or study.seed_doc != 'user': out.append('\n'.join(lines))   # a compress run has no seed to check
     if previous: out.append(_comparison(previous, res))
@@ -143,7 +151,8 @@ def parameters_markdown(res:dict, study) -> str:
     "The run's parameters as one small table: value, what it means, and whether it differs from the preset."
     preset, spec = study.presets.get(res['preset'], {}), study.all_params()
     rows = [dict(parameter=k, value=v if isinstance(v, str) else json.dumps(v), meaning=spec[k].help if k in spec else '',
-                 preset=('' if preset.get(k) == v else f"changed (preset: {preset.get(k)})")) for k, v in res['parameters'].items() if k != 'preset']
+                 preset=('' if preset.get(k) == v else f"changed (preset: {preset.get(k)})"))
+            for k, v in res['parameters'].items() if k != 'preset']
     return f"## Parameters\nPreset `{res['preset']}`; papermill injected these values into the report.\n\n" + md_table(rows)
 
 # %% ../nbs/75_site.ipynb #5858a113
@@ -176,7 +185,8 @@ def study_page(run:Path, res:dict, previous:dict|None=None) -> nbformat.Notebook
     relative_outputs(nb, next((d for d in run.parents if (d/'pyproject.toml').is_file()), run.parent.parent))
     for c in nb.cells:   # execution order and time per cell survive cleaning in the `fabkd` metadata
         if c.cell_type == 'code':
-            c.metadata['fabkd'] = dict(n=c.get('execution_count'), seconds=round(float(c.metadata.get('papermill', {}).get('duration') or 0), 1))
+            c.metadata['fabkd'] = dict(n=c.get('execution_count'),
+                                       seconds=round(float(c.metadata.get('papermill', {}).get('duration') or 0), 1))
     first, rest = nb.cells[0], nb.cells[1:]
     title, _, intro = first.source.partition('\n') if first.cell_type == 'markdown' and first.source.startswith('# ') else ('', '', '')
     prov = res['provenance']
@@ -233,14 +243,16 @@ def studies_summary(latest_dir=None, # published study pages (default reports/_l
     return pd.DataFrame(rows)
 
 # %% ../nbs/75_site.ipynb #9091c27b
-_REMOTE_SCRIPT = re.compile(r'<script[^>]*\bsrc="https?://[^"]*"[^>]*>\s*</script>|<script type="module">(?:(?!</script>).)*?https?://(?:(?!</script>).)*?</script>', re.S)
+_REMOTE_SCRIPT = re.compile(r'<script[^>]*\bsrc="https?://[^"]*"[^>]*>\s*</script>'
+                            r'|<script type="module">(?:(?!</script>).)*?https?://(?:(?!</script>).)*?</script>', re.S)
 
 # nbconvert's lab template, with each code cell's input folded into a <details> (open on click) whose summary
 # shows the execution count and the seconds it ran (from the `fabkd` cell metadata `publish_latest` keeps)
 _TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
 {% block input_group -%}
 {%- set f = cell.metadata.get('fabkd', {}) -%}
-<details class="fabkd-code"><summary>code{% if f.get('n') %} · In [{{ f['n'] }}]{% endif %}{% if f.get('seconds') %} · {{ f['seconds'] }} s{% endif %}</summary>
+<details class="fabkd-code"><summary>code
+{%- if f.get('n') %} · In [{{ f['n'] }}]{% endif %}{% if f.get('seconds') %} · {{ f['seconds'] }} s{% endif %}</summary>
 {{ super() }}
 </details>
 {%- endblock input_group %}
@@ -297,14 +309,18 @@ def build_preview(out, latest_dir=None) -> Path:
                 body, _ = exporter.from_filename(str(p))
                 body = _REMOTE_SCRIPT.sub('', body).replace('</head>', _CSS + '</head>', 1)
                 up = '../' if section == 'Studies' else ''
-                nav = f'<nav style="padding:8px 0;border-bottom:1px solid #ddd;font-family:sans-serif"><a href="{up}index.html">fabkd</a> · {section}</nav>'
+                nav = (f'<nav style="padding:8px 0;border-bottom:1px solid #ddd;font-family:sans-serif">'
+                       f'<a href="{up}index.html">fabkd</a> · {section}</nav>')
                 body = re.sub(r'<body([^>]*)>', lambda m: f'<body{m.group(1)}>{nav}', body, count=1)
                 atomic_write_text(out/_page_name(section, p), body)
     missing = [n for n in STUDIES if not any(p.stem == n for p in pages['Studies'])]
-    items = ''.join(f'<h2>{"All study pages" if s == "Studies" else s}</h2><ul>' + ''.join(f'<li><a href="{h}">{html.escape(t)}</a></li>' for h, t in ls) + '</ul>' for s, ls in links.items())
+    link = lambda h, t: f'<li><a href="{h}">{html.escape(t)}</a></li>'
+    items = ''.join(f'<h2>{"All study pages" if s == "Studies" else s}</h2><ul>' + ''.join(link(h, t) for h, t in ls) + '</ul>'
+                    for s, ls in links.items())
     if missing: items += '<p>Studies without a published run yet: ' + ', '.join(missing) + '</p>'
     index = (f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>fabkd</title>{_CSS}</head><body style="font-family:sans-serif">'
-             f'<h1>fabkd</h1><p>Make a vision classifier smaller and faster — and measure what it cost. (Preview of the fabkd site, built without Quarto.)</p>'
+             '<h1>fabkd</h1><p>Make a vision classifier smaller and faster — and measure what it cost. '
+             '(Preview of the fabkd site, built without Quarto.)</p>'
              f'{_summary_html(latest_dir)}{items}</body></html>')
     return atomic_write_text(out/'index.html', index)
 

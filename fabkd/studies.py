@@ -1,4 +1,4 @@
-"""A study is one notebook: its parameters cell declares every parameter once, its presets lie beside it, and this registry reads them all and validates every value before any work. Running a study is `fabkd.runner`; its folders, listed and compared, are `fabkd.runs`; where its teacher comes from is `fabkd.teachers`.
+"""A study is one notebook: its parameters cell declares each parameter, its presets lie beside it; this registry reads and checks them.
 
 Docs: https://fabkd.github.io/fabkd/studies.html.md"""
 
@@ -91,10 +91,12 @@ def declared_param(name:str,            # the parameter
     item = re.fullmatch(r'list\[(int|float|str|bool)\]', t)
     if item: t = 'list'
     if not t:   # no annotation: the default's type, if it has one
-        if default is None: raise FabkdError(f"parameter {name!r} = None is not valid without a type; allowed: e.g. `{name}: int | None = None  # meaning`.")
+        if default is None: raise FabkdError(f"parameter {name!r} = None is not valid without a type; "
+                                             f"allowed: e.g. `{name}: int | None = None  # meaning`.")
         t = type(default).__name__
     if t not in _TYPES:
-        raise FabkdError(f"parameter {name!r} has type {annotation!r}; allowed: {', '.join(_TYPES)}, list[int|float|str|bool], and `... | None`.")
+        raise FabkdError(f"parameter {name!r} has type {annotation!r}; "
+                         f"allowed: {', '.join(_TYPES)}, list[int|float|str|bool], and `... | None`.")
     check, m = None, _RULE.search(comment or '')
     if m:
         check = parse_rule(m['rule'], integer=(item[1] if item else t) == 'int')
@@ -229,8 +231,10 @@ def declarations(source:str, # a parameters cell
     lines, out = source.splitlines(), []
     for node in ast.parse(source).body:
         if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name): name, ann = node.target.id, ast.unparse(node.annotation)
-        elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name): name, ann = node.targets[0].id, None
-        else: raise FabkdError(f"parameters cell line {ast.unparse(node)!r} in {where} is not valid; allowed: `name: type = value  # meaning`.")
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0],
+                                                                                    ast.Name): name, ann = node.targets[0].id, None
+        else: raise FabkdError(f"parameters cell line {ast.unparse(node)!r} in {where} is not valid; "
+                               "allowed: `name: type = value  # meaning`.")
         try: value = ast.literal_eval(node.value)
         except ValueError:
             raise FabkdError(f"parameter {name} = {ast.unparse(node.value)} in {where} is not valid; allowed: a literal "
@@ -255,7 +259,8 @@ def read_study(path, # a study notebook
     path = Path(path)
     cells, meta = _cells(path)
     source = _parameters_source(cells)
-    if source is None: raise FabkdError(f"notebook {path.name!r} is not valid as a study; allowed: a notebook with a cell tagged `parameters`.")
+    if source is None: raise FabkdError(f"notebook {path.name!r} is not valid as a study; "
+                                        "allowed: a notebook with a cell tagged `parameters`.")
     meta = meta.get('fabkd', {})
     common = {**COMMON_PARAMS, **(TEACHER_PARAMS if meta.get('teacher') else {})}
     params, defaults, declared = {}, {k: p.default for k, p in common.items()}, []
@@ -269,10 +274,12 @@ def read_study(path, # a study notebook
     presets = {default_preset: defaults}
     for f in sorted((path.parent/'presets'/path.stem).glob('*.yaml')):
         if f.stem != default_preset: presets[f.stem] = _preset_file(f, defaults)
-    heading = next((c['source'].splitlines()[0].lstrip('# ') for c in cells if c['cell_type'] == 'markdown' and c['source'].startswith('# ')), '')
+    heading = next((c['source'].splitlines()[0].lstrip('# ') for c in cells
+                    if c['cell_type'] == 'markdown' and c['source'].startswith('# ')), '')
     if meta.get('check') is not None: check_choice('fabkd.check', meta['check'], CROSS_CHECKS)
     return Study(path.stem, path, params, presets, seed_doc=meta.get('seed_doc', 'user'), title=meta.get('title', heading),
-                 default_preset=default_preset, headline=tuple(h if isinstance(h, str) else (h[0], list(h[1])) for h in meta.get('headline', [])),
+                 default_preset=default_preset,
+                 headline=tuple(h if isinstance(h, str) else (h[0], list(h[1])) for h in meta.get('headline', [])),
                  teacher=meta.get('teacher'), compression=tuple(meta['compression']) if meta.get('compression') else None,
                  check=meta.get('check'), declared=tuple(declared))
 
@@ -317,7 +324,8 @@ def get_study(name:str) -> Study:
 def register_study(study:Study) -> Study:
     "Add a study to the registry (a name already taken by another notebook is an error)."
     if study.name in STUDIES and STUDIES[study.name].path != study.path:
-        raise FabkdError(f"study name {study.name!r} ({study.path}) is already registered by {STUDIES[study.name].path}; allowed: a new name.")
+        raise FabkdError(f"study name {study.name!r} ({study.path}) is already registered by {STUDIES[study.name].path}; "
+                         "allowed: a new name.")
     STUDIES[study.name] = study
     return study
 
@@ -326,7 +334,8 @@ def load_study_folders(paths:str|None=None, # folders separated by `os.pathsep` 
     "Register the study notebooks of each folder in `paths`; returns the names found."
     names = []
     for f in filter(None, (paths if paths is not None else os.environ.get('FABKD_STUDIES', '')).split(os.pathsep)):
-        if not Path(f).is_dir(): raise FabkdError(f"FABKD_STUDIES entry {f!r} is not valid; allowed: an existing folder of study notebooks.")
+        if not Path(f).is_dir(): raise FabkdError(f"FABKD_STUDIES entry {f!r} is not valid; "
+                                                  "allowed: an existing folder of study notebooks.")
         names += [register_study(s).name for s in find_studies(f).values()]
     return names
 

@@ -1,4 +1,4 @@
-"""A grid of study parameters run as ordinary study runs — serially, in local processes, or on a Dask cluster — with a manifest, resume, and one tidy table.
+"""A grid of study parameters run as study runs — serially, in local processes or on a Dask cluster — with a manifest and resume.
 
 Docs: https://fabkd.github.io/fabkd/sweeps.html.md"""
 
@@ -24,7 +24,8 @@ def parse_grid(pairs) -> tuple:
     "Command-line `-p NAME VALUE` pairs → `(grid, fixed)`: a value with commas is swept, one without is fixed."
     grid, fixed = {}, {}
     for k, v in pairs:
-        if k in grid or k in fixed: raise FabkdError(f"parameter {k!r} is given twice; allowed: once, with comma-separated values to sweep it.")
+        if k in grid or k in fixed: raise FabkdError(f"parameter {k!r} is given twice; "
+                                                     "allowed: once, with comma-separated values to sweep it.")
         vals = [x.strip() for x in str(v).split(',')]
         if len(vals) > 1: grid[k] = vals
         else: fixed[k] = vals[0]
@@ -40,8 +41,10 @@ def expand_grid(name:str,               # registered study
     if not grid: raise FabkdError("grid={} is not valid; allowed: at least one swept parameter with its values (e.g. -p alpha 0.1,0.5).")
     for k, vs in grid.items():
         if k not in spec: raise FabkdError(f"swept parameter {k!r} is not valid for study {name!r}; allowed: {', '.join(sorted(spec))}.")
-        if spec[k].type is list: raise FabkdError(f"swept parameter {k!r} is a list; allowed: a scalar parameter (sweep 'seed', not 'seeds').")
-        if len(vs) < 1 or len({str(v) for v in vs}) != len(vs): raise FabkdError(f"{k}={list(vs)!r} is not valid; allowed: distinct values.")
+        if spec[k].type is list: raise FabkdError(f"swept parameter {k!r} is a list; "
+                                                  "allowed: a scalar parameter (sweep 'seed', not 'seeds').")
+        if len(vs) < 1 or len({str(v) for v in vs}) != len(vs): raise FabkdError(f"{k}={list(vs)!r} is not valid; "
+                                                                                 "allowed: distinct values.")
     combos = []
     for i, vals in enumerate(itertools.product(*grid.values())):
         over = {**(fixed or {}), **dict(zip(grid, vals))}
@@ -77,15 +80,18 @@ CONNECT_TIMEOUT = 10.0   # seconds to reach a Dask scheduler before the one erro
 def _connect(scheduler, timeout:float|None=None):
     "A Dask client for an address (or the client itself); one error when it cannot be reached."
     try: from dask.distributed import Client
-    except ImportError: raise FabkdError("scheduler=... needs Dask; allowed: install the extra `pip install fabkd[cluster]`, or use jobs=N.") from None
+    except ImportError: raise FabkdError("scheduler=... needs Dask; "
+                                         "allowed: install the extra `pip install fabkd[cluster]`, or use jobs=N.") from None
     if isinstance(scheduler, Client): return scheduler
     try: return Client(scheduler, timeout=timeout or CONNECT_TIMEOUT)
     except (OSError, TimeoutError, ValueError) as e:
-        raise FabkdError(f"scheduler={scheduler!r} is not reachable ({type(e).__name__}); allowed: the address of a running Dask scheduler, e.g. tcp://host:8786.") from None
+        raise FabkdError(f"scheduler={scheduler!r} is not reachable ({type(e).__name__}); "
+                         "allowed: the address of a running Dask scheduler, e.g. tcp://host:8786.") from None
 
 def _execute(tasks:list, jobs:int, client, log) -> dict:
     "Run `(key, kwargs)` calls of `run_combination` with the chosen executor; returns key → result (failures included, never raised)."
-    # the installed module's function: spawned processes and Dask workers import it there (a notebook's own copy cannot be pickled by reference)
+    # the installed module's function: spawned processes and Dask workers import it there
+    # (a notebook's own copy cannot be pickled by reference)
     from fabkd.sweeps import run_combination as fn
     out = {}
     def done(key, res): out[key] = res; log(f"  {key}: {res['status']} ({res['how']}, {res['seconds']:.0f} s)")
@@ -170,17 +176,21 @@ def run_sweep(name:str,                 # registered study
     "Run every combination of `grid` as a study run (skipping finished ones, resuming killed ones); write the manifest and tables."
     combos = expand_grid(name, preset, grid or {}, fixed)
     check_range('jobs', jobs, 1, 64, integer=True)
-    if scheduler is not None and jobs != 1: raise FabkdError(f"jobs={jobs} with a scheduler is not valid; allowed: jobs=1 (the cluster decides) or no scheduler.")
+    if scheduler is not None and jobs != 1: raise FabkdError(f"jobs={jobs} with a scheduler is not valid; "
+                                                             "allowed: jobs=1 (the cluster decides) or no scheduler.")
     if sweep_id is not None and not _ID.match(str(sweep_id)):
-        raise FabkdError(f"sweep_id={sweep_id!r} is not valid; allowed: letters, digits, '_', '.', '-' (at most 64, no leading punctuation).")
+        raise FabkdError(f"sweep_id={sweep_id!r} is not valid; "
+                         "allowed: letters, digits, '_', '.', '-' (at most 64, no leading punctuation).")
     client = _connect(scheduler) if scheduler is not None else None
     sweep_id = sweep_id or f"{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}-{secrets.token_hex(3)}"
     d = sweeps_root(root)/sweep_id
-    spec = dict(study=name, preset=preset, grid={k: [str(v) for v in vs] for k, vs in grid.items()}, fixed={k: str(v) for k, v in (fixed or {}).items()})
+    spec = dict(study=name, preset=preset, grid={k: [str(v) for v in vs] for k, vs in grid.items()},
+                fixed={k: str(v) for k, v in (fixed or {}).items()})
     if (d/'manifest.json').is_file():
         old = json.loads((d/'manifest.json').read_text())
         if {k: old.get(k) for k in spec} != spec:
-            raise FabkdError(f"sweep_id={sweep_id!r} already holds another sweep ({old['study']}, {old['grid']}); allowed: the same study, preset and grid, or a new id.")
+            raise FabkdError(f"sweep_id={sweep_id!r} already holds another sweep ({old['study']}, {old['grid']}); "
+                             "allowed: the same study, preset and grid, or a new id.")
     threads = run_threads(jobs, client, 'threads' in (grid or {}) or 'threads' in (fixed or {}))
     if threads is not None:
         for c in combos: c['overrides']['threads'] = threads
@@ -189,7 +199,8 @@ def run_sweep(name:str,                 # registered study
     man = dict(**spec, sweep_id=sweep_id, executor=('dask' if client else f'jobs={jobs}'), combinations=combos)
     atomic_write_json(d/'manifest.json', man)
     log(f"sweep {sweep_id}: {len(combos)} combination(s) of {name} ({preset}) in {d}")
-    tasks = [(c['key'], dict(name=name, preset=preset, overrides=c['overrides'], out_root=str(d/'runs'/c['key']), threads=threads)) for c in combos]
+    tasks = [(c['key'],
+              dict(name=name, preset=preset, overrides=c['overrides'], out_root=str(d/'runs'/c['key']), threads=threads)) for c in combos]
     results = _execute(tasks, jobs, client, log)
     for c in combos: c.update(results[c['key']])
     atomic_write_json(d/'manifest.json', man)
@@ -204,7 +215,8 @@ def run_sweep(name:str,                 # registered study
         sns.heatmap(summary.pivot(index=other[0], columns=other[1], values=f'{metric}_mean'), annot=True, fmt='.3f', ax=ax)
         ax.set_title(f'{name}: mean {metric}'); fig.tight_layout(); fig.savefig(d/'heatmap.png', dpi=110); plt.close(fig)
     failed = table[table.status != 'finished']
-    log(f"sweep {sweep_id}: {len(table) - len(failed)} finished, {len(failed)} failed" + ''.join(f"\n  {r.combination}: {r.error}" for r in failed.itertuples()))
+    errors = ''.join(f"\n  {r.combination}: {r.error}" for r in failed.itertuples())
+    log(f"sweep {sweep_id}: {len(table) - len(failed)} finished, {len(failed)} failed{errors}")
     return d
 
 # %% ../nbs/65_sweeps.ipynb #99403b41
@@ -215,11 +227,13 @@ def example_study(folder, name:str='toy') -> Path:
     folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
     nb = new_notebook(cells=[
         new_markdown_cell(f'# {name}: a minimal study (sweep examples and tests)'),
-        new_code_cell("preset = 'smoke'  # the preset this cell holds; presets/<name>/cpu.yaml holds another\nrun_dir = None\nseed = 0\nthreads = 1\n"
+        new_code_cell("preset = 'smoke'  # the preset this cell holds; presets/<name>/cpu.yaml holds another\n"
+                      "run_dir = None\nseed = 0\nthreads = 1\n"
                       "x: float = 0.5  # input, in [-10, 10]\npause_s: float = 0.0  # seconds to wait, in [0, 600]\n"
                       "work: int = 0  # 512×512 matrix products to compute, in [0, 1000000]", metadata={'tags': ['parameters']}),
         new_code_cell("import math, time, torch\nfrom pathlib import Path\nfrom fabkd.report import Report\n"
-                      f"rep = Report(Path(run_dir), {name!r}, preset, dict(x=x, seed=seed, pause_s=pause_s, work=work, threads=threads), checkpoints=False)\n"
+                      f"rep = Report(Path(run_dir), {name!r}, preset, dict(x=x, seed=seed, pause_s=pause_s, work=work, threads=threads),\n"
+                      "             checkpoints=False)\n"
                       "time.sleep(pause_s)\ntorch.set_num_threads(threads)\na = torch.randn(512, 512)\n"
                       "t0 = time.perf_counter()\nfor _ in range(work): a = torch.tanh(a @ a)   # compute, on `threads` threads\n"
                       "rep.metric('work_seconds', time.perf_counter() - t0)\n"
@@ -254,5 +268,7 @@ def run_all_studies(names:list, preset:str='cpu', overrides:dict|None=None, jobs
         log(f"{jobs} local jobs: {threads} torch thread(s) per run ({os.cpu_count()} cores)" if client is None
             else f"Dask cluster: {threads} torch thread(s) per run")
     ov = {**(overrides or {}), **({'threads': threads} if threads else {})}
-    tasks = [(n, dict(name=n, preset=preset, overrides=ov, out_root=str(out_root) if out_root else None, threads=threads, reuse=False)) for n in names]
+    tasks = [(n,
+              dict(name=n, preset=preset, overrides=ov, out_root=str(out_root) if out_root else None, threads=threads,
+                   reuse=False)) for n in names]
     return _execute(tasks, jobs, client, log)

@@ -1,4 +1,4 @@
-"""A teacher bank: teachers trained once and reused by every study, preset and re-run that needs the same one — content-addressed, written atomically, checked before loading.
+"""A teacher bank: teachers trained once, reused by every study, preset and re-run that needs them — content-addressed, checked on load.
 
 Docs: https://fabkd.github.io/fabkd/teachers.html.md"""
 
@@ -55,12 +55,15 @@ def teacher_spec(arch:str,            # one of `MODELS`
     check_range('epochs', epochs, 1, integer=True); check_range('bs', bs, 1, integer=True)
     if patience is not None: check_range('patience', patience, 1, integer=True)
     extra = {} if patience is None else dict(patience=int(patience))   # only when set: entries banked without it keep their keys
-    return dict(**extra, format=BANK_FORMAT, arch=arch, num_classes=splits.c, stem=stem, data=splits.train.name, data_sha256=data_fingerprint(splits),
-                size=int(splits.train.size), n_train=len(splits.train), init=_init(arch, pretrained), recipe=recipe, recipe_settings=RECIPES[recipe], epochs=int(epochs),
+    return dict(**extra, format=BANK_FORMAT, arch=arch, num_classes=splits.c, stem=stem, data=splits.train.name,
+                data_sha256=data_fingerprint(splits),
+                size=int(splits.train.size), n_train=len(splits.train), init=_init(arch, pretrained), recipe=recipe,
+                recipe_settings=RECIPES[recipe], epochs=int(epochs),
                 seed=int(seed), bs=int(bs), aug_variants=aug_variants, torch=torch.__version__.split('+')[0])
 
 def _init(arch, pretrained=False):
-    if pretrained: return 'imagenet:' + torchvision.models.get_model_weights(arch).DEFAULT.url.rsplit('/', 1)[-1]   # the weights file names its version
+    if pretrained:   # the weights file names its version
+        return 'imagenet:' + torchvision.models.get_model_weights(arch).DEFAULT.url.rsplit('/', 1)[-1]
     return 'zero_init_residual' if arch == 'resnet50' else 'torchvision'   # measured per architecture: see the prose above
 
 def _build(arch, num_classes, stem, init=None):
@@ -85,7 +88,8 @@ class TeacherBank:
     def _clean_stale(self):
         "Remove temporary folders whose writer is gone (killed mid-write)."
         for tmp in self.root.glob(f'{TMP_PREFIX}*'):
-            if tmp.is_dir() and not pid_alive(tmp.name.rsplit('-', 1)[-1]): shutil.rmtree(tmp, ignore_errors=True)   # name ends in the writer's pid
+            if tmp.is_dir() and not pid_alive(tmp.name.rsplit('-', 1)[-1]):   # the name ends in the writer's pid
+                shutil.rmtree(tmp, ignore_errors=True)
     def load(self, key:str, spec:dict) -> TrainResult|None:
         "The entry `key` as a `TrainResult` when it exists and checks out; a bad entry is removed (None)."
         d = self.root/key
@@ -93,7 +97,8 @@ class TeacherBank:
         try:
             rec = json.loads((d/'record.json').read_text())
             if rec.get('spec') != spec: raise ValueError('its spec differs from the one asked for')
-            if _sha256(d/'weights.safetensors') != rec['weights_sha256']: raise ValueError('its weights do not match their recorded SHA-256')
+            if _sha256(d/'weights.safetensors') != rec['weights_sha256']: raise ValueError('its weights do not match their recorded '
+                                                                                           'SHA-256')
             model = _build(spec['arch'], spec['num_classes'], spec['stem'])
             model.load_state_dict(load_weights(d/'weights.safetensors'))
         except (OSError, ValueError, KeyError, RuntimeError, FabkdError) as e:
@@ -132,7 +137,8 @@ class TeacherBank:
                 source = 'bank'
             else:
                 dls = make_dls(splits, bs=bs, seed=seed, aug_variants=aug_variants)
-                res = train_model(_build(arch, splits.c, stem, spec['init']), dls, epochs=epochs, recipe=recipe, seed=seed, patience=patience,
+                res = train_model(_build(arch, splits.c, stem, spec['init']), dls, epochs=epochs, recipe=recipe, seed=seed,
+                                  patience=patience,
                                   name=f'teacher/{key}', run=run)
                 res.model.eval()
                 self.save(key, spec, res)
@@ -203,6 +209,7 @@ def build_teacher(name:str,                # registered study
     from fabkd.studies import get_study, validate
     params = validate(get_study(name), preset, overrides)
     set_threads(params['threads'])
-    sp = load_splits(params['data'], size=params['size'], n_per_class=params['n_per_class'], seed=params['seed'], data_root=params['data_root'])
+    sp = load_splits(params['data'], size=params['size'], n_per_class=params['n_per_class'], seed=params['seed'],
+                     data_root=params['data_root'])
     from fabkd.train import RunContext
     return teacher_for(name, sp, params, bank=bank, run=RunContext(nproc=params['nproc']))   # the DDP processes a study run would use

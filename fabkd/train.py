@@ -1,4 +1,4 @@
-"""One training, end to end: seeded, in this process or in DDP processes, checkpointed inside a study run (so a killed run resumes), evaluated on test once.
+"""One training end to end: seeded, in this process or in DDP processes, checkpointed inside a study run, evaluated on test once.
 
 Docs: https://fabkd.github.io/fabkd/train.html.md"""
 
@@ -48,8 +48,8 @@ def train_model(model:torch.nn.Module, dls, epochs:int=5, recipe:str='one_cycle'
                 cbs=None, loss_func=None, lr:float|None=None, ckpt_dir=None, quiet:bool=True,
                 patience:int|None=None, # stop after this many epochs without a better validation value (None: train all `epochs`)
                 nproc:int|None=None,    # DDP processes (None: the run's `nproc`, else 1)
-                keep_best:bool=True,    # return the best validation epoch's weights (False: the last epoch's, when the budget is what is studied)
-                name:str|None=None,     # in a study run, the training's checkpoint key, e.g. 'student_alone/seed1' (None: made from what it trains)
+                keep_best:bool=True,    # return the best validation epoch's weights (False: the last epoch's, to study a budget)
+                name:str|None=None,     # in a study run, the checkpoint key, e.g. 'student_alone/seed1' (None: from what it trains)
                 run:RunContext|None=None, # the study run's context (its `Report`'s `run`): checkpoints, DDP processes, progress file
                ) -> TrainResult:
     "Seed, train with `recipe`, keep the best validation epoch, evaluate once on test."
@@ -65,7 +65,8 @@ def train_model(model:torch.nn.Module, dls, epochs:int=5, recipe:str='one_cycle'
     if nproc != 1:
         from .ddp import check_nproc
         check_nproc(nproc, dls.train.bs)
-        if not keep_best: raise FabkdError(f"keep_best=False is not valid with nproc={nproc}; allowed: nproc=1 (DDP ranks return the best epoch).")
+        if not keep_best: raise FabkdError(f"keep_best=False is not valid with nproc={nproc}; "
+                                           "allowed: nproc=1 (DDP ranks return the best epoch).")
     store, events = (run.checkpoints, run.progress_file) if run is not None else (None, None)
     if store is not None:   # a study run: this call may already be done (resume), or becomes a checkpoint
         sig = _signature(model, dls, epochs, recipe, seed, cbs, lr, loss_func)
@@ -163,7 +164,9 @@ class RunContext:
     def progress(self, event:str, **fields):
         "Append one event to the run's progress file (nothing without one)."
         progress(self.progress_file, event, **fields)
-    def __repr__(self): return f"RunContext(checkpoints={self.checkpoints.folder if self.checkpoints else None}, nproc={self.nproc}, progress_file={self.progress_file})"
+    def __repr__(self):
+        folder = self.checkpoints.folder if self.checkpoints else None
+        return f"RunContext(checkpoints={folder}, nproc={self.nproc}, progress_file={self.progress_file})"
 
 def _signature(model, dls, epochs, recipe, seed, cbs, lr, loss_func) -> dict:
     return dict(model=type(model).__name__, params=int(sum(p.numel() for p in model.parameters())), epochs=epochs,

@@ -1,4 +1,4 @@
-"""What distillation needs before it can pay: a teacher that knows more than the student's labels, images without labels to transfer on, and Hinton's omitted-class control that shows the transfer works.
+"""What distillation needs to pay: a teacher that knows more than the labels, unlabeled images, and Hinton's omitted-class control.
 
 Docs: https://fabkd.github.io/fabkd/transfer.html.md"""
 
@@ -60,7 +60,8 @@ def add_images(splits:Splits, extra:ImageData) -> Splits:
     "`splits` with `extra` (labeled, pseudo-labeled or `UNLABELED`) added to its training split only."
     if list(extra.classes) != list(splits.classes) or extra.x.shape[1:] != splits.train.x.shape[1:]:
         raise FabkdError(f"extra images {extra} do not match the training split {splits.train}; allowed: the same classes and image size.")
-    train = ImageData(np.concatenate([splits.train.x, extra.x]), np.concatenate([splits.train.y, extra.y]), splits.classes, splits.train.name)
+    train = ImageData(np.concatenate([splits.train.x, extra.x]), np.concatenate([splits.train.y, extra.y]), splits.classes,
+                      splits.train.name)
     return Splits(train, splits.valid, splits.test)
 
 # %% ../nbs/12_transfer.ipynb #47c62d9a
@@ -86,7 +87,8 @@ def teacher_splits(splits:Splits,        # the student's splits
     elif teacher_root is not None:   # class folders are matched by name (an ImageFolder lists them sorted)
         more = load_imagefolder(teacher_root, size)
         unknown = sorted(set(more.classes) - set(splits.classes))
-        if unknown: raise FabkdError(f"teacher_root={str(teacher_root)!r} has class folders {unknown} the study does not know; allowed: {', '.join(splits.classes)}.")
+        if unknown: raise FabkdError(f"teacher_root={str(teacher_root)!r} has class folders {unknown} the study does not know; "
+                                     f"allowed: {', '.join(splits.classes)}.")
         index = {c: i for i, c in enumerate(splits.classes)}
         extra = ImageData(more.x, np.array([index[more.classes[y]] for y in more.y]), splits.classes, more.name)
     else: return splits
@@ -113,7 +115,8 @@ def load_unlabeled_folder(root,              # a folder of images, any layout
                 ims.append(np.asarray(im.convert('RGB').resize((size, size), Image.BILINEAR), dtype=np.uint8))
         except Exception: bad.append(str(p.relative_to(root)))
     if not ims:
-        raise FabkdError(f"unlabeled_root={str(root)!r} has no readable image ({len(files)} file(s)); allowed: a folder of image files ({', '.join(IMG_EXTS)}).")
+        raise FabkdError(f"unlabeled_root={str(root)!r} has no readable image ({len(files)} file(s)); "
+                         f"allowed: a folder of image files ({', '.join(IMG_EXTS)}).")
     if len(bad) > max_bad*len(files):
         raise FabkdError(f"unlabeled_root={str(root)!r} has {len(bad)} unreadable or non-image file(s) of {len(files)} "
                          f"({100*len(bad)/len(files):.0f} %, e.g. {', '.join(bad[:3])}); allowed: at most {100*max_bad:.0f} %.")
@@ -230,7 +233,7 @@ def omitted_class_run(splits:Splits,          # the full splits (the teacher's)
                       recipe:str='one_cycle', # the students' recipe
                       bs:int=64,              # batch size
                       augment:bool=False,     # augment the transfer images (the teacher sees the same views)
-                      run=None,               # the study run's context (`Report.run`, see `fabkd.train.RunContext`): checkpoints, DDP processes, progress
+                      run=None,               # the study run's context (`Report.run`): checkpoints, DDP processes, progress
                      ) -> dict:
     "Distil without class k (soft targets only), correct its bias on the transfer set; class k's test accuracy before and after."
     check_range('k', k, 0, splits.c - 1, integer=True)
@@ -243,7 +246,8 @@ def omitted_class_run(splits:Splits,          # the full splits (the teacher's)
         dls = make_dls(transfer, bs=bs, seed=seed, augment=augment, stats=stats, return_keys=arm == 'kd' and not augment)
         cache = TeacherLogitCache(teacher, dls.train.dataset) if arm == 'kd' and not augment else None
         cbs = [KDCallback(teacher, T=T, alpha=1.0, cache=cache), curve] if arm == 'kd' else None
-        runs[arm] = train_model(create_model(student, splits.c), dls, epochs=epochs, recipe=recipe, seed=seed, cbs=cbs, keep_best=False, run=run)
+        runs[arm] = train_model(create_model(student, splits.c), dls, epochs=epochs, recipe=recipe, seed=seed, cbs=cbs, keep_best=False,
+                                run=run)
     y = torch.as_tensor(splits.test.y); is_k = y == k
     acc = lambda z, m: (z.argmax(1)[m] == y[m]).float().mean().item()
     test_z = class_logits(runs['kd'].model, splits.test, stats)
@@ -277,8 +281,8 @@ def transfer_arms(labeled:Splits,          # the student's splits: its labeled t
                   bs:int=64,               # batch size
                   arms=TRANSFER_ARMS,      # which students to train
                   aug_variants:int|None=4, # fixed views per image for every arm, teacher logits cached (None: fresh views, live teacher)
-                  name:str|None=None,      # in a study run, the prefix of the arms' training names, e.g. 'transfer' (None: keys made from what they train)
-                  run=None,                # the study run's context (`Report.run`, see `fabkd.train.RunContext`): checkpoints, DDP processes, progress
+                  name:str|None=None,      # in a study run, the prefix of the arms' names, e.g. 'transfer' (None: from what they train)
+                  run=None,                # the study run's context (`Report.run`): checkpoints, DDP processes, progress
                  ) -> list:
     "One row per arm: test accuracy and macro-F1, best epoch and cap, for one seed, with matched optimizer steps."
     for a in arms: check_choice('arm', a, TRANSFER_ARMS)
@@ -287,12 +291,14 @@ def transfer_arms(labeled:Splits,          # the student's splits: its labeled t
     rows = []
     for arm in arms:
         small = arm in ('alone', 'kd_labeled')
-        sp = labeled if small else add_images(labeled, unlabeled if arm == 'kd_unlabeled' else pseudo_labeled(teacher, unlabeled, teacher_stats))
+        sp = labeled if small else add_images(labeled,
+                                              unlabeled if arm == 'kd_unlabeled' else pseudo_labeled(teacher, unlabeled, teacher_stats))
         cap = matched_epochs(epochs, n_lab, n_all, bs) if small else epochs
         pat = None if patience is None else max(1, round(patience*scale)) if small else patience
         kd, cached = arm.startswith('kd'), arm.startswith('kd') and aug_variants is not None
         dls = make_dls(sp, bs=bs, seed=seed, stats=teacher_stats, aug_variants=aug_variants, return_keys=cached)
-        cbs = [KDCallback(teacher, T=T, alpha=alpha, cache=TeacherLogitCache(teacher, dls.train.dataset) if cached else None)] if kd else None
+        cbs = [KDCallback(teacher, T=T, alpha=alpha,
+                          cache=TeacherLogitCache(teacher, dls.train.dataset) if cached else None)] if kd else None
         r = train_model(create_model(student, labeled.c), dls, epochs=cap, recipe=recipe, seed=seed, cbs=cbs, patience=pat,
                         name=None if name is None else f'{name}/{arm}/seed{seed}', run=run)
         rows.append(dict(arm=arm, seed=seed, n_train=len(sp.train), epochs_cap=cap, patience=pat, best_epoch=r.best_epoch,
