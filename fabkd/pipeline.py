@@ -17,7 +17,7 @@ from .bench import latency, weights_bytes
 from .metrics import evaluate
 
 # %% auto #0
-__all__ = ['Requirements', 'OptimizationPipeline']
+__all__ = ['Requirements', 'OptimizationPipeline', 'deployment_advice']
 
 # %% ../nbs/40_pipeline.ipynb #be8d1178
 @dataclass
@@ -108,3 +108,19 @@ class OptimizationPipeline:
             dict(requirement=f'accuracy drop ≤ {r.max_accuracy_drop:g} points', measured=f'{drop:.2f}',
                  passed=drop <= r.max_accuracy_drop),
         ]).set_index('requirement')
+
+# %% ../nbs/40_pipeline.ipynb #a351e521
+def deployment_advice(perf:pd.DataFrame, # one row per model (index: its name): accuracy, cpu_latency_p50_ms, size_mb
+                      unfaithful=(),     # models that are not candidates (top-1 agreement with their FP32 source too low)
+                      within:float=0.02, # accuracy tolerance of the latency and size picks (seed 000: 2 points)
+                     ) -> pd.DataFrame:
+    "Seed 000's model choice: the most accurate model; the fastest and the smallest within `within` of the best accuracy."
+    p = perf.drop(index=[m for m in unfaithful if m in perf.index])
+    if p.empty: raise FabkdError(f"unfaithful={sorted(unfaithful)} leaves no model; allowed: at least one candidate.")
+    near = p[p.accuracy >= p.accuracy.max() - within]
+    pts = f'{100*within:g} pts'
+    return pd.DataFrame([
+        dict(use='Offline / batch inspection (accuracy first)', model=p.accuracy.idxmax(), measured=f"accuracy {p.accuracy.max():.3f}"),
+        dict(use=f'Real-time line inspection (latency within {pts} of best)', model=near.cpu_latency_p50_ms.idxmin(),
+             measured=f"{near.cpu_latency_p50_ms.min():.2f} ms"),
+        dict(use=f'Embedded device (size within {pts} of best)', model=near.size_mb.idxmin(), measured=f"{near.size_mb.min():.2f} MB")])

@@ -15,8 +15,8 @@ from .studies import STUDIES
 
 # %% auto #0
 __all__ = ['latest_runs', 'md_table', 'best_compression', 'claim_counts', 'key_metrics', 'findings_markdown',
-           'parameters_markdown', 'relative_outputs', 'study_page', 'publish_latest', 'studies_summary', 'site_pages',
-           'build_preview', 'build_site']
+           'parameters_markdown', 'quiet_outputs', 'relative_outputs', 'study_page', 'publish_latest',
+           'studies_summary', 'site_pages', 'build_preview', 'build_site']
 
 # %% ../nbs/75_site.ipynb #cd381dbb
 def latest_runs(runs_root=None, # folder holding `<study>/<run-id>/` (default reports/_runs)
@@ -167,6 +167,21 @@ def _previous(history:list, res:dict) -> dict|None:
              and str(h['time_utc']) < str(me['time_utc'])]
     return max(older, key=lambda h: str(h['time_utc'])) if older else None
 
+_PROBES = re.compile(r'cpuinfo_utils\.cpp|/sys/devices/soc0|midr file|CPU info and manual query')
+
+def quiet_outputs(nb:nbformat.NotebookNode) -> nbformat.NotebookNode:
+    "Drop ExecuTorch's ARM cpuinfo probe lines from stderr outputs (runs before `filtered_c_stderr` caught them printed them)."
+    for c in nb.cells:
+        merged = []
+        for o in c.get('outputs', []):   # the runtime writes a line in fragments: join consecutive stderr outputs first
+            if o.get('name') == 'stderr' and merged and merged[-1].get('name') == 'stderr': merged[-1]['text'] += o['text']
+            else: merged.append(o)
+        for o in merged:
+            if o.get('name') == 'stderr':
+                o['text'] = ''.join(l for l in o['text'].splitlines(keepends=True) if not _PROBES.search(l))
+        if 'outputs' in c: c.outputs = [o for o in merged if not (o.get('name') == 'stderr' and not o['text'].strip())]
+    return nb
+
 def relative_outputs(nb:nbformat.NotebookNode, root:Path) -> nbformat.NotebookNode:
     "Strip the absolute folder `root` (a checkout, or a run's out-root) from every text output, so a page shows paths as the project does."
     prefix = str(Path(root).resolve()) + os.sep
@@ -183,6 +198,7 @@ def study_page(run:Path, res:dict, previous:dict|None=None) -> nbformat.Notebook
     nb = nbformat.read(run/'executed.ipynb', as_version=4)
     run = Path(run).resolve()   # runs made before `shown_path` printed absolute paths: the page shows them from the project (or out-root)
     relative_outputs(nb, next((d for d in run.parents if (d/'pyproject.toml').is_file()), run.parent.parent))
+    quiet_outputs(nb)
     for c in nb.cells:   # execution order and time per cell survive cleaning in the `fabkd` metadata
         if c.cell_type == 'code':
             c.metadata['fabkd'] = dict(n=c.get('execution_count'),

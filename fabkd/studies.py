@@ -230,7 +230,9 @@ def declarations(source:str, # a parameters cell
     "Each assignment of a parameters cell, in order: (name, annotation or None, value, comment)."
     lines, out = source.splitlines(), []
     for node in ast.parse(source).body:
-        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name): name, ann = node.target.id, ast.unparse(node.annotation)
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):   # a quoted annotation is read as what it quotes
+            q = node.annotation
+            name, ann = node.target.id, q.value if isinstance(q, ast.Constant) and isinstance(q.value, str) else ast.unparse(q)
         elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0],
                                                                                     ast.Name): name, ann = node.targets[0].id, None
         else: raise FabkdError(f"parameters cell line {ast.unparse(node)!r} in {where} is not valid; "
