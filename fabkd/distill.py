@@ -159,8 +159,8 @@ class FeatureKDCallback(TeacherCallback):
     def before_fit(self):
         self.s_feats, self.t_feats, self.hooks = {}, {}, []
         for n, m in self.s_mods.items(): self.hooks.append(m.register_forward_hook(lambda mod, i, o, n=n: self.s_feats.__setitem__(n, o)))
-        for n, m in self.t_mods.items(): self.hooks.append(m.register_forward_hook(lambda mod, i, o,
-                                                                                   n=n: self.t_feats.__setitem__(n, o.detach())))
+        for n, m in self.t_mods.items():
+            self.hooks.append(m.register_forward_hook(lambda mod, i, o, n=n: self.t_feats.__setitem__(n, o.detach())))
         self.teacher.to(self.dls.device).eval()
         for p in self.teacher.parameters(): p.requires_grad_(False)
     def before_batch(self): self.t_feats.clear()

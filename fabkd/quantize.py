@@ -309,8 +309,8 @@ def quantize_static(model:nn.Module,       # FP32 model
             quant_pre_process(str(fp32.paths[0]), str(pre))
             info = dict(backend=backend, config=config)
             if config == 'auto':
-                info['config'], int8, info['configs_tried'], info['within_bound'] = _auto_ort(model, pre, tmp, calib, input_size, min_top1,
-                                                                                              threads, if_none_hold, auto_configs)
+                info['config'], int8, info['configs_tried'], info['within_bound'] = _auto_ort(
+                    model, pre, tmp, calib, input_size, min_top1, threads, if_none_hold, auto_configs)
             else: int8 = Path(tmp)/'int8.onnx'; _ort_int8(pre, int8, calib, ORT_CONFIGS[config])
             info['compacted_bytes'] = compact_qdq(int8)
             art = Artifact('int8_static_ort', OnnxModel(int8, threads), [int8], info=info)

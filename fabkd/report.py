@@ -131,8 +131,8 @@ class Report:
         tolerance = {'below': '< claim', 'above': '> claim'}.get(relation) or (
             f'±{abs_tol:g} {unit}' if abs_tol is not None and not rel_tol else
             f'±{100*rel_tol:g} % of claim' if not abs_tol else f'±{tol:g} {unit}')
-        self.data['claims'].append(dict(what=what, measured=measured, claim=claim, unit=unit, tolerance=tolerance, verdict=verdict,
-                                        note=note))
+        self.data['claims'].append(dict(what=what, measured=measured, claim=claim, unit=unit, tolerance=tolerance,
+                                        verdict=verdict, note=note))
         return verdict
     def claims_table(self) -> pd.DataFrame:
         "Measured values beside the seed's claims, with units, tolerances and verdicts."

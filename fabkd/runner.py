@@ -131,8 +131,8 @@ class _ProgressTail(threading.Thread):
             try: e = json.loads(raw)
             except json.JSONDecodeError: continue
             left = self.expected - (time.perf_counter() - self.t0) if self.expected else None
-            if left is not None and e.get('eta_seconds') is not None: left = max(left,
-                                                                                 e['eta_seconds'])   # never less than this training's own
+            if left is not None and e.get('eta_seconds') is not None:
+                left = max(left, e['eta_seconds'])   # never less than this training's own
             line = progress_line(e, left)
             if line: self.log(line)
     def run(self):

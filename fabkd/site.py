@@ -67,11 +67,12 @@ def _page_notes(res:dict) -> str:
                      "the code that printed these numbers is not exactly any commit's.")
     m = res['metrics']
     src = m.get('teacher.source')
-    if src: lines.append(f"> **Teacher** {m.get('teacher.arch')}: " + {
-        'bank': f"loaded from the teacher bank (entry `{m.get('teacher.bank_key')}`, trained once and reused by every run that needs it).",
-        'trained': f"trained in this run and added to the teacher bank (entry `{m.get('teacher.bank_key')}`).",
-        'teacher_weights': f"a teacher trained elsewhere (`teacher_weights` = `{res['parameters'].get('teacher_weights')}`)."}.get(src,
-                                                                                                                                   src))
+    if src:
+        where = {'bank': f"loaded from the teacher bank (entry `{m.get('teacher.bank_key')}`, "
+                         "trained once and reused by every run that needs it).",
+                 'trained': f"trained in this run and added to the teacher bank (entry `{m.get('teacher.bank_key')}`).",
+                 'teacher_weights': f"a teacher trained elsewhere (`teacher_weights` = `{res['parameters'].get('teacher_weights')}`)."}
+        lines.append(f"> **Teacher** {m.get('teacher.arch')}: " + where.get(src, src))
     for pair in _kd_pairs(res):
         g = lambda k: m.get(f'kd.{pair}.{k}')
         lines.append(f"> **KD {pair.replace('->', ' → ')}**: {g('verdict')} — teacher {g('teacher_test_accuracy'):.3f} "

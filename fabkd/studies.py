@@ -233,8 +233,8 @@ def declarations(source:str, # a parameters cell
         if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):   # a quoted annotation is read as what it quotes
             q = node.annotation
             name, ann = node.target.id, q.value if isinstance(q, ast.Constant) and isinstance(q.value, str) else ast.unparse(q)
-        elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0],
-                                                                                    ast.Name): name, ann = node.targets[0].id, None
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            name, ann = node.targets[0].id, None
         else: raise FabkdError(f"parameters cell line {ast.unparse(node)!r} in {where} is not valid; "
                                "allowed: `name: type = value  # meaning`.")
         try: value = ast.literal_eval(node.value)

@@ -97,8 +97,8 @@ class TeacherBank:
         try:
             rec = json.loads((d/'record.json').read_text())
             if rec.get('spec') != spec: raise ValueError('its spec differs from the one asked for')
-            if _sha256(d/'weights.safetensors') != rec['weights_sha256']: raise ValueError('its weights do not match their recorded '
-                                                                                           'SHA-256')
+            if _sha256(d/'weights.safetensors') != rec['weights_sha256']:
+                raise ValueError('its weights do not match their recorded SHA-256')
             model = _build(spec['arch'], spec['num_classes'], spec['stem'])
             model.load_state_dict(load_weights(d/'weights.safetensors'))
         except (OSError, ValueError, KeyError, RuntimeError, FabkdError) as e:
