@@ -7,7 +7,7 @@ Docs: https://fabkd.github.io/fabkd/studies.html.md"""
 # %% ../nbs/60_studies.ipynb #6e52f18f
 from __future__ import annotations
 import ast, json, os, re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from .core import FabkdError, check_choice, check_range, project_root
 from .data import DATASETS
