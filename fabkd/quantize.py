@@ -6,7 +6,7 @@ Docs: https://fabkd.github.io/fabkd/quantize.html.md"""
 
 # %% ../nbs/30_quantize.ipynb #18ff7e45
 from __future__ import annotations
-import contextlib, copy, io, logging, os, shutil, sys, tempfile, time, warnings
+import contextlib, copy, io, logging, math, os, shutil, sys, tempfile, time, warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
@@ -67,25 +67,28 @@ def verify(reference,           # the PyTorch model the artifact came from
            batches,             # list of held-out image batches
            max_abs:float|None=None,  # fail if max |Δ logits| exceeds this (None: do not check)
            min_top1:float=0.0,  # fail if top-1 agreement is below this
+           rtol:float=0.0,      # max |Δ| may also grow by this fraction of the largest reference |logit|
           ) -> dict:
     "Max |Δ| of logits and top-1 agreement of `candidate` vs `reference` on `batches`."
     if isinstance(reference, nn.Module): reference.eval()
-    diffs, agree, n = [], 0, 0
+    diffs, agree, n, largest = [], 0, 0, 0.0
     for xb in batches:
         a, b = torch.as_tensor(reference(xb)).float(), torch.as_tensor(candidate(xb)).float()
         diffs.append((a - b).abs().max().item()); agree += int((a.argmax(1) == b.argmax(1)).sum()); n += len(xb)
+        largest = max(largest, a.abs().max().item())
     res = dict(max_abs_diff=max(diffs), top1_agreement=agree/n, n_images=n)
-    res['passed'] = bool((max_abs is None or res['max_abs_diff'] <= max_abs) and res['top1_agreement'] >= min_top1)
+    if max_abs is not None: res['allowed_abs_diff'] = max_abs + rtol*largest
+    res['passed'] = bool(res.get('allowed_abs_diff', math.inf) >= res['max_abs_diff'] and res['top1_agreement'] >= min_top1)
     return res
 
-def _checked(art:Artifact, reference, batches, max_abs, min_top1):
+def _checked(art:Artifact, reference, batches, max_abs, min_top1, rtol:float=0.0):
     "Attach the equivalence check; delete the artifact's files and raise if it fails."
-    art.check = verify(reference, art.fn, batches, max_abs, min_top1)
+    art.check = verify(reference, art.fn, batches, max_abs, min_top1, rtol)
     if not art.check['passed']:
         for p in art.paths: Path(p).unlink(missing_ok=True)
+        bound = '' if max_abs is None else f"max |Δ| ≤ {art.check['allowed_abs_diff']:.3g}, "
         raise FabkdError(f"artifact {art.name!r} failed its equivalence check (max |Δ| {art.check['max_abs_diff']:.3g}, "
-                         f"top-1 agreement {art.check['top1_agreement']:.3f}); allowed: max |Δ| ≤ {max_abs}, agreement ≥ {min_top1}. "
-                         "It was removed.")
+                         f"top-1 agreement {art.check['top1_agreement']:.3f}); allowed: {bound}agreement ≥ {min_top1}. It was removed.")
     return art
 
 # %% ../nbs/30_quantize.ipynb #a9678013
@@ -412,12 +415,16 @@ def to_fp16(model:nn.Module, out_dir=None) -> Artifact:
     return art
 
 # %% ../nbs/30_quantize.ipynb #b01f6f4d
-def compiled(model:nn.Module, verify_batches, max_abs:float=1e-3) -> Artifact:
+def compiled(model:nn.Module,         # eager model, float or INT8 (torchao)
+             verify_batches,            # held-out batches for the equivalence check
+             max_abs:float=1e-3,        # allowed max |Δ logits| ...
+             rtol:float=1e-3,           # ... plus this fraction of the largest |logit|
+            ) -> Artifact:
     "`torch.compile`d copy of the model (Inductor, frozen weights, dynamic batch), verified against eager."
     m = copy.deepcopy(model).eval()
     # one graph for every batch size: each recompile costs tens of seconds on 2 cores
-    return _checked(Artifact('compiled', frozen_compile(m, dynamic=True), info=dict(backend='inductor', freezing=True)), m, verify_batches,
-                    max_abs, 1.0)
+    art = Artifact('compiled', frozen_compile(m, dynamic=True), info=dict(backend='inductor', freezing=True))
+    return _checked(art, m, verify_batches, max_abs, 1.0, rtol)
 
 # %% ../nbs/30_quantize.ipynb #d2a7f1de
 # x86: ExecuTorch's ARM-only probes
