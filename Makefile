@@ -37,7 +37,7 @@ browser:
 test: $(STAMP) browser
 	$(PY) tools/check_sync.py
 	$(BIN)/nbdev-test --n-workers 2 --timing
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q --durations=12
 
 ## speed/size ratios measured side by side (2 threads, after warm-up) -> bench/latest.json
 bench: $(STAMP)
