@@ -6,7 +6,7 @@ Docs: https://fabkd.github.io/fabkd/bench.html.md"""
 
 # %% ../nbs/04_bench.ipynb #8f2f6a5d
 from __future__ import annotations
-import os, time, tempfile, contextlib
+import time, tempfile, contextlib
 from pathlib import Path
 import numpy as np
 import pandas as pd

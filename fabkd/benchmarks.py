@@ -121,8 +121,8 @@ def quant_bench(models=('resnet18', 'mobilenet_v3_small', 'efficientnet_b0'), si
     "Static INT8 (ORT, measured configuration; torchao) vs FP32, trained: agreement, drop at `train_size`; throughput, size at `size`."
     import tempfile, torch.nn.functional as F
     from fabkd.core import FabkdError
-    from fabkd.metrics import evaluate, get_preds
-    from fabkd.quantize import quantize_static, calibration_batches, export_onnx, OnnxModel, pick_config, frozen_compile
+    from fabkd.metrics import evaluate
+    from fabkd.quantize import quantize_static, calibration_batches, export_onnx, pick_config, frozen_compile
     from fabkd.teachers import TeacherBank
     bank = bank or TeacherBank()
     from fabkd.bench import throughput

@@ -11,8 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
 import pandas as pd
-from .core import FabkdError, check_choice, check_range, progress
-from .data import FolderScan, scan_folder, read_folder   # the user's folder, read as every fabkd loader reads
+from .core import FabkdError, check_choice, progress
 
 # %% auto #0
 __all__ = ['PREFER', 'parse_requirement', 'Limits', 'default_students', 'Candidate', 'Compressor', 'choose', 'sha256',

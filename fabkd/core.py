@@ -6,7 +6,7 @@ Docs: https://fabkd.github.io/fabkd/core.html.md"""
 
 # %% ../nbs/00_core.ipynb #141bd424
 from __future__ import annotations
-import os, sys, json, time, random, hashlib, platform, tempfile, subprocess, contextlib, warnings
+import os, json, time, platform, tempfile, subprocess, contextlib, warnings
 from pathlib import Path
 from importlib import metadata
 import numpy as np
@@ -227,8 +227,9 @@ def git_commit(path=None):
         cwd = str(project_root(path))
         sha = subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=cwd, capture_output=True, text=True, timeout=10)
         if sha.returncode: return None
-        dirty = subprocess.run(['git', 'status', '--porcelain', '--untracked-files=no'], cwd=cwd,
-                               capture_output=True, text=True, timeout=10).stdout.strip()
+        # published pages (reports/_latest) are earlier runs' outputs, not code: publishing one must not mark the runs after it
+        status = ['git', 'status', '--porcelain', '--untracked-files=no', '--', '.', ':(exclude)reports/_latest']
+        dirty = subprocess.run(status, cwd=cwd, capture_output=True, text=True, timeout=10).stdout.strip()
         return sha.stdout.strip() + ('-dirty' if dirty else '')
     except (OSError, subprocess.SubprocessError): return None
 

@@ -6,13 +6,13 @@ Docs: https://fabkd.github.io/fabkd/data.html.md"""
 
 # %% ../nbs/01_data.ipynb #f5461356
 from __future__ import annotations
-import io, os, pickle, tarfile
-from dataclasses import dataclass, field
+import pickle
+from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
 import torch
 from PIL import Image
-from .core import FabkdError, check_choice, check_range, fabkd_home
+from .core import FabkdError, check_choice, check_range
 
 # %% auto #0
 __all__ = ['DEFECT_CLASSES', 'DEFECT_DIFFICULTY', 'IMG_EXTS', 'CIFAR_URLS', 'HOUSEHOLD_CLASSES', 'DATASETS', 'MIN_PER_CLASS',

@@ -7,13 +7,11 @@ Docs: https://fabkd.github.io/fabkd/distill.html.md"""
 # %% ../nbs/10_distill.ipynb #a3dca130
 from __future__ import annotations
 import time
-import numpy as np
 import pandas as pd
 import torch
 import torch.nn.functional as F
 from torch import nn
 from .core import FabkdError, check_range, check_choice, seed_everything
-from fastai.callback.core import Callback
 from .learner import TeacherCallback
 
 # %% auto #0

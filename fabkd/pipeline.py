@@ -7,10 +7,9 @@ Docs: https://fabkd.github.io/fabkd/pipeline.html.md"""
 # %% ../nbs/40_pipeline.ipynb #fab882b1
 from __future__ import annotations
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 import numpy as np
 import pandas as pd
-import torch
 from torch import nn
 from .core import FabkdError, check_range
 from .bench import latency, weights_bytes

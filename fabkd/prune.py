@@ -7,8 +7,6 @@ Docs: https://fabkd.github.io/fabkd/prune.html.md"""
 # %% ../nbs/20_prune.ipynb #c2e058d2
 from __future__ import annotations
 import copy, json, warnings
-import numpy as np
-import pandas as pd
 import torch
 from torch import nn
 import torch_pruning as tp
@@ -189,10 +187,11 @@ def recover(model:nn.Module,        # pruned model
             teacher:nn.Module|None=None, # distil from this teacher while fine-tuning
             T:float=4.0, alpha:float=0.5, # KD settings when `teacher` is given
             recipe:str='one_cycle', lr:float|None=1e-3, seed:int=0,
+            name:str|None=None,     # in a study run, the training's name, e.g. 'prune_finetune' (None: a key from what it trains)
             run=None,               # the study run's context (`Report.run`): checkpoints, DDP processes, progress
            ):
     "Fine-tune a pruned model (optionally with KD): returns fabkd.train's `TrainResult`."
     from fabkd.train import train_model
     from fabkd.distill import KDCallback
     cbs = [KDCallback(teacher, T=T, alpha=alpha)] if teacher is not None else None
-    return train_model(model, dls, epochs=epochs, recipe=recipe, lr=lr, seed=seed, cbs=cbs, run=run)
+    return train_model(model, dls, epochs=epochs, recipe=recipe, lr=lr, seed=seed, cbs=cbs, name=name, run=run)

@@ -6,11 +6,10 @@ Docs: https://fabkd.github.io/fabkd/quantize.html.md"""
 
 # %% ../nbs/30_quantize.ipynb #18ff7e45
 from __future__ import annotations
-import contextlib, copy, io, logging, math, os, shutil, sys, tempfile, time, warnings
+import contextlib, copy, io, logging, math, os, sys, tempfile, warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
-import pandas as pd
 import torch
 from torch import nn
 from .core import FabkdError, check_choice, check_range, atomic_path, TMP_PREFIX

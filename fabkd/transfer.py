@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 import numpy as np
+import pandas as pd
 import torch
 from PIL import Image
 from fastai.callback.core import Callback
@@ -233,6 +234,7 @@ def omitted_class_run(splits:Splits,          # the full splits (the teacher's)
                       recipe:str='one_cycle', # the students' recipe
                       bs:int=64,              # batch size
                       augment:bool=False,     # augment the transfer images (the teacher sees the same views)
+                      name:str|None=None,     # in a study run, the prefix of the two students' names (None: from what they train)
                       run=None,               # the study run's context (`Report.run`): checkpoints, DDP processes, progress
                      ) -> dict:
     "Distil without class k (soft targets only), correct its bias on the transfer set; class k's test accuracy before and after."
@@ -247,7 +249,7 @@ def omitted_class_run(splits:Splits,          # the full splits (the teacher's)
         cache = TeacherLogitCache(teacher, dls.train.dataset) if arm == 'kd' and not augment else None
         cbs = [KDCallback(teacher, T=T, alpha=1.0, cache=cache), curve] if arm == 'kd' else None
         runs[arm] = train_model(create_model(student, splits.c), dls, epochs=epochs, recipe=recipe, seed=seed, cbs=cbs, keep_best=False,
-                                run=run)
+                                name=None if name is None else f'{name}/{arm}/seed{seed}', run=run)
     y = torch.as_tensor(splits.test.y); is_k = y == k
     acc = lambda z, m: (z.argmax(1)[m] == y[m]).float().mean().item()
     test_z = class_logits(runs['kd'].model, splits.test, stats)
@@ -312,9 +314,8 @@ def transfer_verdicts(rep,                  # the study's `Report`
                       teacher,              # `TrainResult` of the teacher the arms distilled from
                       name:str,             # pair prefix: KD pairs are recorded as `kd.<name>:<arm>.*`
                       n_classes:int,        # classes (the gate's chance level)
-                     ) -> 'pd.DataFrame':
+                     ) -> pd.DataFrame:
     "Record each distilled arm as a KD pair against the student alone, and KD on unlabeled images − self-training; a row per arm."
-    import pandas as pd
     arm = lambda a: runs[runs.arm == a].sort_values('seed')
     per = lambda a: [dict(valid=r.valid_best_accuracy, test=r.test_accuracy, best_epoch=r.best_epoch) for r in arm(a).itertuples()]
     sd = lambda v: float(v.std(ddof=1)) if len(v) > 1 else float('nan')   # a std over one seed is undefined
@@ -348,7 +349,6 @@ def teacher_knows_more(rep,                # the study's `Report`
                        more_teacher=None,  # `Splits -> TrainResult`: the teacher on the larger set (teacher_n_per_class / teacher_root)
                       ) -> tuple:
     "A seed study's teacher-knows-more comparison, recorded in `rep`: `(runs, summary, teacher used, unlabeled images)`."
-    import pandas as pd
     from fabkd.core import seed_everything
     p = params
     if not p['arms']: return pd.DataFrame(), pd.DataFrame(), teacher, 0
