@@ -17,10 +17,11 @@ from .data import ImageDataset, calibration_indices, channel_stats
 from .bench import file_bytes, weights_bytes, latency
 
 # %% auto #0
-__all__ = ['STATIC_BACKENDS', 'ORT_CONFIGS', 'filtered_c_stderr', 'Artifact', 'verify', 'OnnxModel', 'onnx_files', 'export_onnx',
-           'calibration_batches', 'uniform_batches', 'compact_qdq', 'sensitive_nodes', 'pick_config', 'quantize_static',
-           'strip_dead_params', 'frozen_compile', 'quantize_dynamic', 'torch_dynamic_int8', 'fp16_native', 'to_fp16',
-           'compiled', 'PteModel', 'export_mobile', 'prepare_qat', 'convert_qat']
+__all__ = ['STATIC_BACKENDS', 'ORT_CONFIGS', 'filtered_c_stderr', 'Artifact', 'verify', 'OnnxModel', 'strip_source_paths',
+           'onnx_files', 'export_onnx', 'calibration_batches', 'uniform_batches', 'compact_qdq', 'sensitive_nodes',
+           'pick_config', 'quantize_static', 'strip_dead_params', 'frozen_compile', 'quantize_dynamic',
+           'torch_dynamic_int8', 'fp16_native', 'to_fp16', 'compiled', 'PteModel', 'export_mobile', 'prepare_qat',
+           'convert_qat']
 
 # %% ../nbs/30_quantize.ipynb #746742ea
 class _DropMessages(logging.Filter):
@@ -103,6 +104,18 @@ class OnnxModel:
     def __call__(self, x):
         return torch.from_numpy(self.sess.run(None, {self.input_name: np.ascontiguousarray(torch.as_tensor(x).float().numpy())})[0])
 
+_SOURCE_KEYS = ('pkg.torch.onnx.stack_trace',)   # per-node provenance holding file paths
+
+def strip_source_paths(path) -> Path:
+    "Remove the exporter's per-node stack traces (the exporting machine's file paths) from an ONNX file, in place."
+    import onnx
+    m = onnx.load(str(path))
+    for n in [*m.graph.node, *(n for f in m.functions for n in f.node)]:
+        kept = [e for e in n.metadata_props if e.key not in _SOURCE_KEYS]
+        del n.metadata_props[:]; n.metadata_props.extend(kept)
+    onnx.save(m, str(path))
+    return Path(path)
+
 def onnx_files(path) -> list:
     "The `.onnx` file and the external-data files it references."
     import onnx
@@ -135,6 +148,7 @@ def export_onnx(model:nn.Module,           # model to export (eval mode is used)
             first = str(e).strip().splitlines()[0][:160]
             raise FabkdError(f"model {type(model).__name__} cannot be exported to ONNX ({type(e).__name__}: {first}); "
                              f"allowed: a model torch.export can trace.") from None
+        strip_source_paths(tmp_path)
         art = Artifact('onnx_fp32', OnnxModel(tmp_path, threads), [tmp_path])
         _checked(art, model, verify_batches or [torch.randn(8, *input_size)], max_abs=1e-3, min_top1=1.0)
         os.replace(tmp_path, path)
