@@ -46,14 +46,9 @@ def _wait_for(pred, proc, timeout=600):
         assert time.time() - t0 < timeout, 'timed out waiting for the run'
         time.sleep(0.05)
 
-@pytest.fixture(scope='module')
-def resumed(smoke_runs, tmp_path_factory):
-    """STUDY at the smoke preset once more, killed twice and resumed, in a folder beside a copy of the shared smoke run
-    (so the same-seed check and the time estimate need no extra run); returns (folder, smoke run, resumed run, last resume)."""
-    root, r = smoke_runs
-    assert r.returncode == 0, r.stderr[-3000:]
-    out = tmp_path_factory.mktemp('resume')
-    (first,) = (root/STUDY).iterdir()
+def kill_and_resume(first:Path, out:Path):
+    """STUDY at the smoke preset once more, killed twice and resumed, in `out` beside a copy of `first`, the shared smoke run
+    of STUDY (so the same-seed check and the time estimate need no extra run); returns (out, smoke run, resumed run, last resume)."""
     shutil.copytree(first, out/STUDY/first.name)
     # 1. the kernel kills itself half-way through its 3rd atomic write. The teacher comes from the bank the smoke runs
     # filled (no write), so the writes are the first training's weights, its record, then the second training's weights.
@@ -81,6 +76,17 @@ def resumed(smoke_runs, tmp_path_factory):
     r = subprocess.run([FABKD, 'study', 'run', STUDY, '--resume', run.name, '--out-root', str(out)], capture_output=True, text=True, timeout=900)
     assert r.returncode == 0, r.stderr[-3000:]
     return out, first.name, run.name, r
+
+@pytest.fixture(scope='module')
+def resumed(smoke_runs, tmp_path_factory):
+    "`kill_and_resume` of the shared smoke run: as it ran beside the other smoke runs (conftest), or now."
+    from conftest import background_resume
+    root, r = smoke_runs
+    assert r.returncode == 0, r.stderr[-3000:]
+    done = background_resume()
+    if done is not None: return done
+    (first,) = (root/STUDY).iterdir()
+    return kill_and_resume(first, tmp_path_factory.mktemp('resume'))
 
 def test_sigkill_mid_write_then_mid_training_then_resume(resumed):
     "One run killed twice: half-way through a file write, then (resumed) mid-training; resumed again, it ends as the reference."
