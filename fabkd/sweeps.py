@@ -15,9 +15,9 @@ from .runs import runs_root
 from .runner import run_study, StudyFailed
 
 # %% auto #0
-__all__ = ['CONNECT_TIMEOUT', 'parse_grid', 'expand_grid', 'run_combination', 'sweeps_root', 'host_share', 'cluster_threads',
-           'run_threads', 'sweep_table', 'sweep_summary', 'run_sweep', 'example_study', 'longest_first',
-           'run_all_studies']
+__all__ = ['DASK_MALLOC_TRIM', 'CONNECT_TIMEOUT', 'parse_grid', 'expand_grid', 'in_dask_worker', 'run_environ', 'run_combination',
+           'sweeps_root', 'host_share', 'cluster_threads', 'run_threads', 'sweep_table', 'sweep_summary', 'run_sweep',
+           'example_study', 'longest_first', 'run_all_studies']
 
 # %% ../nbs/65_sweeps.ipynb #3021dbfb
 def parse_grid(pairs) -> tuple:
@@ -52,13 +52,32 @@ def expand_grid(name:str,               # registered study
         combos.append(dict(key=f'c{i:03d}', swept={k: params[k] for k in grid}, overrides={k: params[k] for k in over}))
     return combos
 
+# %% ../nbs/65_sweeps.ipynb #4ee64e8e
+DASK_MALLOC_TRIM = 'MALLOC_TRIM_THRESHOLD_'   # set by Dask's nanny (distributed.nanny.pre-spawn-environ)
+
+def in_dask_worker() -> bool:
+    "Whether this process is running a Dask task."
+    try: from distributed import get_worker
+    except ImportError: return False
+    try: get_worker(); return True
+    except ValueError: return False
+
+def run_environ(environ,                  # the environment a study's kernel will inherit (`os.environ`)
+                threads:int|None=None,    # the run's torch/OpenMP threads (None: left as they are)
+                in_dask:bool|None=None,   # whether this is a Dask worker (None: ask `distributed`)
+               ):
+    "Set what a run's kernel inherits: its thread count, and glibc's default memory trimming instead of Dask's."
+    if threads is not None: environ['OMP_NUM_THREADS'] = str(threads)
+    if in_dask_worker() if in_dask is None else in_dask: environ.pop(DASK_MALLOC_TRIM, None)
+    return environ
+
 # %% ../nbs/65_sweeps.ipynb #d5ed76f6
 def run_combination(name:str, preset:str, overrides:dict, out_root=None, threads:int|None=None,
                     reuse:bool=True, # False: always a fresh run (`run --all`), never an earlier one
                    ) -> dict:
     "Run one sweep combination as a study run under `out_root`: keep it if finished, resume it if killed, else start it."
     folder = runs_root(out_root)/name
-    if threads is not None: os.environ['OMP_NUM_THREADS'] = str(threads)
+    run_environ(os.environ, threads)   # the run's threads; not Dask's memory trimming (above)
     runs = sorted(d for d in folder.iterdir() if (d/'params.json').is_file()) if reuse and folder.is_dir() else []
     done = [d for d in runs if (d/'executed.ipynb').is_file()]
     t0 = time.perf_counter()

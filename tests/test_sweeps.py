@@ -89,3 +89,11 @@ def test_unreachable_scheduler_runs_nothing(tmp_path, toy, monkeypatch):
     with pytest.raises(FabkdError, match=r"scheduler='tcp://127.0.0.1:9' is not reachable"):
         run_sweep('toy', 'smoke', {'x': ['0.2', '0.7']}, scheduler='tcp://127.0.0.1:9', root=tmp_path, log=lambda m: None)
     assert list(tmp_path.iterdir()) == []
+
+def test_a_run_on_a_dask_worker_gets_glibc_memory_trimming(cluster):
+    "Dask's nanny gives its workers MALLOC_TRIM_THRESHOLD_=65536 (a training ~2× slower); a run's kernel does not inherit it."
+    from fabkd.sweeps import run_environ, DASK_MALLOC_TRIM
+    before = cluster.run(lambda: os.environ.get(DASK_MALLOC_TRIM))
+    assert set(before.values()) == {'65536'}, before   # what Dask sets, so the check below can fail
+    kernel_env = cluster.submit(lambda: dict(run_environ(dict(os.environ), 1)), pure=False).result()
+    assert DASK_MALLOC_TRIM not in kernel_env and kernel_env['OMP_NUM_THREADS'] == '1'
