@@ -20,7 +20,7 @@ def pytest_collection_modifyitems(session, config, items):
     # most other tests are process starts and small single-threaded work: beside the two smoke jobs they fill the cores
     # the smoke runs leave idle (kernel starts, exports, file writes) instead of adding their time after them
     smoke = [i for i in items if _needs_smoke(i)]
-    if not smoke or _smoke: return
+    if not smoke or _smoke or config.option.collectonly: return
     items[:] = [i for i in items if not _needs_smoke(i)] + smoke
     base = Path(tempfile.mkdtemp(prefix='fabkd-smoke-'))
     root = base/'smoke_runs'; root.mkdir()
