@@ -54,8 +54,8 @@ def _resume_beside_smoke():
     except BaseException as e: _smoke['resumed'] = e
 
 def background_resume():
-    "test_resume's kill-and-resume as it ran beside the smoke runs (its error raised here), or None when it did not run."
-    if 'resume' not in _smoke: return None
+    "test_resume's kill-and-resume as it ran beside the smoke runs; its error is raised here."
+    assert 'resume' in _smoke, 'the kill-and-resume starts at collection with the smoke runs (pytest_collection_modifyitems)'
     _smoke['resume'].join(SMOKE_TIMEOUT)
     res = _smoke.get('resumed')
     if isinstance(res, BaseException): raise res
@@ -74,11 +74,10 @@ def pytest_sessionfinish(session, exitstatus):
 def smoke_runs():
     "Every registered study run once at the smoke preset (shared by the study, resume and site tests): waits for the background runs."
     assert _smoke, 'the smoke runs start at collection (conftest.pytest_collection_modifyitems)'
-    proc, (out, err) = _smoke['proc'], _smoke['files']
+    proc = _smoke['proc']
     try: proc.wait(timeout=SMOKE_TIMEOUT)
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL); proc.wait()
-    out.flush(); err.flush()
     r = subprocess.CompletedProcess(proc.args, proc.returncode, (_smoke['base']/'stdout.txt').read_text(),
                                     (_smoke['base']/'stderr.txt').read_text())
     return _smoke['root'], r

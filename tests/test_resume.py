@@ -78,15 +78,12 @@ def kill_and_resume(first:Path, out:Path):
     return out, first.name, run.name, r
 
 @pytest.fixture(scope='module')
-def resumed(smoke_runs, tmp_path_factory):
-    "`kill_and_resume` of the shared smoke run: as it ran beside the other smoke runs (conftest), or now."
+def resumed(smoke_runs):
+    "`kill_and_resume` of the shared smoke run, as it ran beside the other smoke runs (started by conftest)."
     from conftest import background_resume
-    root, r = smoke_runs
+    _, r = smoke_runs
     assert r.returncode == 0, r.stderr[-3000:]
-    done = background_resume()
-    if done is not None: return done
-    (first,) = (root/STUDY).iterdir()
-    return kill_and_resume(first, tmp_path_factory.mktemp('resume'))
+    return background_resume()
 
 def test_sigkill_mid_write_then_mid_training_then_resume(resumed):
     "One run killed twice: half-way through a file write, then (resumed) mid-training; resumed again, it ends as the reference."
