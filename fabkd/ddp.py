@@ -119,7 +119,7 @@ def _rank_main(model, dls, job:dict) -> dict:
         torch.set_num_threads(job['threads'])  # after Accelerate, which may set its own
         learn, be, secs = fit_best(model, dls, job['epochs'], job['recipe'], list(job['cbs'] or []) + [trainer], job['loss_func'],
                                    job['lr'], job['ckpt_dir'], job['quiet'], job['patience'], job['name'],
-                                   events=job['progress'] if rank == 0 else None)   # rank 0 streams the epochs of a study run
+                                   events=job['progress'] if rank == 0 else None, min_delta=job['min_delta'])   # rank 0 streams the epochs of a study run
         out = dict(written=list(be.written))
         if rank == 0:
             out.update(state={k: v.detach().cpu().clone() for k, v in unwrap_model(learn.model).state_dict().items()},
@@ -163,6 +163,7 @@ def fit_ddp(model:torch.nn.Module, # the network to train; rank 0's best weights
             ckpt_dir=None, quiet:bool=True, patience:int|None=None, name:str='',
             threads:int|None=None, # torch threads per rank (default: this process's threads / nproc)
             events=None,           # a study run's `progress.jsonl`, where rank 0 reports each epoch
+            min_delta:float=0.,    # the smallest rise of the validation metric that counts as better
            ) -> dict:
     "Train `model` in `nproc` DDP processes started by torchrun's launcher; returns rank 0's history and what each rank wrote."
     check_nproc(nproc, dls.train.bs); check_choice('recipe', recipe, RECIPES); check_range('epochs', epochs, 1, integer=True)
@@ -177,7 +178,7 @@ def fit_ddp(model:torch.nn.Module, # the network to train; rank 0's best weights
     cuda = torch.cuda.is_available()
     threads = threads or max(1, torch.get_num_threads() // nproc)
     job = dict(epochs=epochs, recipe=recipe, seed=seed, cbs=list(cbs or []), loss_func=loss_func, lr=lr, quiet=quiet,
-               ckpt_dir=None if ckpt_dir is None else str(ckpt_dir), patience=patience, name=name, threads=threads,
+               ckpt_dir=None if ckpt_dir is None else str(ckpt_dir), patience=patience, min_delta=min_delta, name=name, threads=threads,
                progress=None if events is None else str(events), cuda=cuda)
     t0, omp = time.perf_counter(), os.environ.get('OMP_NUM_THREADS')
     os.environ['OMP_NUM_THREADS'] = str(threads)   # what the ranks start with (Accelerate warns and sets 1 when unset)

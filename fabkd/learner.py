@@ -24,8 +24,9 @@ from fastai.optimizer import Adam
 from fastai.torch_core import rank_distrib
 
 # %% auto #0
-__all__ = ['RECIPES', 'sched_step', 'NonFiniteLoss', 'unwrap_model', 'BestEpoch', 'ProgressEvents', 'TrainChannelsLast',
-           'channels_last_helps', 'TeacherCallback', 'make_learner', 'fit_recipe', 'StopAfterBest', 'fit_best']
+__all__ = ['RECIPES', 'sched_step', 'NonFiniteLoss', 'unwrap_model', 'improves', 'BestEpoch', 'ProgressEvents',
+           'TrainChannelsLast', 'channels_last_helps', 'TeacherCallback', 'make_learner', 'fit_recipe', 'StopAfterBest',
+           'fit_best']
 
 # %% ../nbs/04_learner.ipynb #c67e90a3
 RECIPES = {
@@ -50,6 +51,15 @@ def unwrap_model(model:torch.nn.Module) -> torch.nn.Module:
     from torch.nn.parallel import DistributedDataParallel, DataParallel
     return model.module if isinstance(model, (DistributedDataParallel, DataParallel)) else model
 
+def improves(val:float,              # this epoch's value of the monitored metric
+             best:float|None,        # the best value so far (None: no epoch yet)
+             comp=np.greater,        # np.greater to maximise, np.less to minimise
+             min_delta:float=0.,     # the smallest change that counts as better
+            ) -> bool:
+    "Whether `val` beats `best` by more than `min_delta` in `comp`'s direction (fastai's `TrackerCallback` rule)."
+    if best is None: return True
+    return bool(comp(val - (-min_delta if comp is np.less else min_delta), best))
+
 class BestEpoch(Callback):
     "Track the best epoch by a validation metric, keep its weights, optionally checkpoint to disk."
     order, run_valid = 70, True
@@ -57,6 +67,7 @@ class BestEpoch(Callback):
                  comp=np.greater,               # np.greater to maximise, np.less to minimise
                  restore:bool=True,             # load the best weights when fit ends
                  ckpt_dir=None,                 # folder for best/last .safetensors (None: memory only)
+                 min_delta:float=0.,            # the smallest change of `monitor` that counts as better
                 ):
         from fastcore.basics import store_attr
         store_attr()
@@ -73,7 +84,7 @@ class BestEpoch(Callback):
         self.epoch_rows.append(row)
         val = row.get(self.monitor)
         if val is None: raise FabkdError(f"monitor={self.monitor!r} is not valid; allowed: {', '.join(n for n in names if n != 'epoch')}.")
-        if self.best is None or self.comp(val, self.best):
+        if improves(val, self.best, self.comp, self.min_delta):
             self.best, self.best_ep = float(val), self.epoch
             self.best_state = copy.deepcopy({k: v.detach().cpu() for k, v in unwrap_model(self.model).state_dict().items()})
             self._save(self.best_state, 'best.safetensors')
@@ -135,6 +146,7 @@ def make_learner(model:torch.nn.Module, # the network to train
                  ckpt_dir=None,         # folder for best/last checkpoints
                  keep_best:bool=True,   # end with the best epoch's weights (False: the last epoch's)
                 channels_last:bool=True, # train in channels-last memory format (`TrainChannelsLast`)
+                 min_delta:float=0.,    # the smallest rise of `monitor` that makes a new best epoch
                 ) -> Learner:
     "A fastai Learner with the recipe's optimizer and loss, accuracy and macro-F1 metrics, and `BestEpoch`."
     check_choice('recipe', recipe, RECIPES)
@@ -145,7 +157,7 @@ def make_learner(model:torch.nn.Module, # the network to train
     f1 = F1Score(average='macro'); f1.name = 'macro_f1'
     if recipe == 'seed000' and monitor == 'accuracy': monitor = 'macro_f1'  # seed 000 selects on macro-F1
     learn = Learner(dls, model, loss_func=loss, opt_func=opt, lr=lr or r['lr'], metrics=[accuracy, f1],
-                    cbs=[BestEpoch(monitor, restore=keep_best, ckpt_dir=ckpt_dir)] + [TrainChannelsLast()]*channels_last + list(cbs or []))
+                    cbs=[BestEpoch(monitor, restore=keep_best, ckpt_dir=ckpt_dir, min_delta=min_delta)] + [TrainChannelsLast()]*channels_last + list(cbs or []))
     learn.recipe = recipe
     return learn
 
@@ -174,13 +186,14 @@ def fit_best(model:torch.nn.Module, dls, epochs:int, recipe:str='one_cycle', cbs
              name:str='', # how progress events name this training
              keep_best:bool=True, # end with the best epoch's weights (False: the last epoch's)
              events=None,  # a study run's `progress.jsonl`: each epoch is reported there (None: no events)
+             min_delta:float=0., # the smallest rise of the monitored metric that makes a new best epoch and resets `patience`
             ) -> tuple:
     "Build the learner, fit it with its recipe and return `(learner, its BestEpoch, fit seconds)`; one process or one DDP rank."
     extra = [ProgressEvents(name, events)] if events is not None else []
     learn = make_learner(model, dls, recipe, lr=lr, loss_func=loss_func, cbs=list(cbs or []) + extra, ckpt_dir=ckpt_dir,
-                         keep_best=keep_best)
+                         keep_best=keep_best, min_delta=min_delta)
     be = learn.cbs.filter(lambda c: isinstance(c, BestEpoch))[0]
-    stop = [StopAfterBest(monitor=be.monitor, comp=be.comp, patience=patience)] if patience is not None else []
+    stop = [StopAfterBest(monitor=be.monitor, comp=be.comp, min_delta=min_delta, patience=patience)] if patience is not None else []
     learn.add_cbs(stop)
     t0 = time.perf_counter()
     fit_recipe(learn, epochs, quiet=quiet)

@@ -47,6 +47,7 @@ class TrainResult:
 def train_model(model:torch.nn.Module, dls, epochs:int=5, recipe:str='one_cycle', seed:int=0,
                 cbs=None, loss_func=None, lr:float|None=None, ckpt_dir=None, quiet:bool=True,
                 patience:int|None=None, # stop after this many epochs without a better validation value (None: train all `epochs`)
+                min_delta:float=0.,     # the smallest rise of the validation metric that counts as better (best epoch, `patience`)
                 nproc:int|None=None,    # DDP processes (None: the run's `nproc`, else 1)
                 keep_best:bool=True,    # return the best validation epoch's weights (False: the last epoch's, to study a budget)
                 name:str|None=None,     # in a study run, the checkpoint key, e.g. 'student_alone/seed1' (None: from what it trains)
@@ -54,6 +55,7 @@ def train_model(model:torch.nn.Module, dls, epochs:int=5, recipe:str='one_cycle'
                ) -> TrainResult:
     "Seed, train with `recipe`, keep the best validation epoch, evaluate once on test."
     if patience is not None: check_range('patience', patience, 1, integer=True)
+    check_range('min_delta', min_delta, 0, 1)
     fallback = False
     if nproc is None:
         nproc = run.nproc if run is not None else 1
@@ -71,6 +73,7 @@ def train_model(model:torch.nn.Module, dls, epochs:int=5, recipe:str='one_cycle'
     if store is not None:   # a study run: this call may already be done (resume), or becomes a checkpoint
         sig = _signature(model, dls, epochs, recipe, seed, cbs, lr, loss_func)
         if patience is not None: sig['patience'] = patience   # only when set: checkpoints of runs without it stay valid
+        if min_delta: sig['min_delta'] = min_delta             # likewise
         if nproc > 1: sig['nproc'] = nproc                    # a DDP training is another training (ranks see other batches)
         if not keep_best: sig['keep'] = 'last'                 # other weights come back
         sig['data'] = _fingerprint(dls, cbs)   # the same name on other images (or another T) is another training
@@ -85,10 +88,12 @@ def train_model(model:torch.nn.Module, dls, epochs:int=5, recipe:str='one_cycle'
     if nproc > 1:   # the ranks train a copy; rank 0's best weights come back into `model`
         from .ddp import fit_ddp
         out = fit_ddp(model, dls, nproc, epochs=epochs, recipe=recipe, seed=seed, cbs=cbs, loss_func=loss_func, lr=lr,
-                      ckpt_dir=ckpt_dir, quiet=quiet, patience=patience, name=label, events=events)
+                      ckpt_dir=ckpt_dir, quiet=quiet, patience=patience, name=label, events=events,
+                      min_delta=min_delta)
         hist, best_ep, secs = out['history'], out['best_epoch'], out['seconds']
     else:
-        learn, be, secs = fit_best(model, dls, epochs, recipe, cbs, loss_func, lr, ckpt_dir, quiet, patience, label, keep_best, events)
+        learn, be, secs = fit_best(model, dls, epochs, recipe, cbs, loss_func, lr, ckpt_dir, quiet, patience, label, keep_best, events,
+                                   min_delta=min_delta)
         hist, best_ep, model = be.history, be.best_ep, learn.model
     test = evaluate(model, dls[2], dls.c, device=dls.device) if len(dls.loaders) > 2 else {}
     res = TrainResult(model.cpu(), hist, int(best_ep), hist.loc[best_ep].to_dict(), hist.iloc[-1].to_dict(), test, secs)

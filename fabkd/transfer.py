@@ -277,6 +277,7 @@ def transfer_arms(labeled:Splits,          # the student's splits: its labeled t
                   seed:int=0,              # student seed
                   epochs:int=30,           # epoch cap on labeled + unlabeled images (more on the labeled ones alone)
                   patience:int|None=None,  # early stopping, in epochs on labeled + unlabeled images
+                  min_delta:float=0.,      # the smallest rise of the validation metric that counts as better (best epoch, `patience`)
                   T:float=4.0,             # KD temperature
                   alpha:float=0.5,         # KD soft-term weight on labeled images
                   recipe:str='one_cycle',  # the students' recipe
@@ -302,7 +303,7 @@ def transfer_arms(labeled:Splits,          # the student's splits: its labeled t
         cbs = [KDCallback(teacher, T=T, alpha=alpha,
                           cache=TeacherLogitCache(teacher, dls.train.dataset) if cached else None)] if kd else None
         r = train_model(create_model(student, labeled.c), dls, epochs=cap, recipe=recipe, seed=seed, cbs=cbs, patience=pat,
-                        name=None if name is None else f'{name}/{arm}/seed{seed}', run=run)
+                        min_delta=min_delta, name=None if name is None else f'{name}/{arm}/seed{seed}', run=run)
         rows.append(dict(arm=arm, seed=seed, n_train=len(sp.train), epochs_cap=cap, patience=pat, best_epoch=r.best_epoch,
                          epochs_run=len(r.history), steps=len(r.history)*max(1, len(sp.train)//bs), test_accuracy=r.test['accuracy'],
                          test_macro_f1=r.test['macro_f1'], valid_best_accuracy=r.best_valid['accuracy']))
