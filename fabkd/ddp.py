@@ -119,7 +119,8 @@ def _rank_main(model, dls, job:dict) -> dict:
         torch.set_num_threads(job['threads'])  # after Accelerate, which may set its own
         learn, be, secs = fit_best(model, dls, job['epochs'], job['recipe'], list(job['cbs'] or []) + [trainer], job['loss_func'],
                                    job['lr'], job['ckpt_dir'], job['quiet'], job['patience'], job['name'],
-                                   events=job['progress'] if rank == 0 else None, min_delta=job['min_delta'])   # rank 0 streams the epochs of a study run
+                                   events=job['progress'] if rank == 0 else None,   # rank 0 streams the epochs of a study run
+                                   min_delta=job['min_delta'])
         out = dict(written=list(be.written))
         if rank == 0:
             out.update(state={k: v.detach().cpu().clone() for k, v in unwrap_model(learn.model).state_dict().items()},

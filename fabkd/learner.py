@@ -156,8 +156,9 @@ def make_learner(model:torch.nn.Module, # the network to train
     loss = loss_func or CrossEntropyLossFlat(label_smoothing=r['label_smoothing'])
     f1 = F1Score(average='macro'); f1.name = 'macro_f1'
     if recipe == 'seed000' and monitor == 'accuracy': monitor = 'macro_f1'  # seed 000 selects on macro-F1
+    best = BestEpoch(monitor, restore=keep_best, ckpt_dir=ckpt_dir, min_delta=min_delta)
     learn = Learner(dls, model, loss_func=loss, opt_func=opt, lr=lr or r['lr'], metrics=[accuracy, f1],
-                    cbs=[BestEpoch(monitor, restore=keep_best, ckpt_dir=ckpt_dir, min_delta=min_delta)] + [TrainChannelsLast()]*channels_last + list(cbs or []))
+                    cbs=[best] + [TrainChannelsLast()]*channels_last + list(cbs or []))
     learn.recipe = recipe
     return learn
 

@@ -162,11 +162,12 @@ def _item(x):
 def _coerce(name, p:Param, v):
     if v is None and p.nullable: return None
     if p.type is list:
+        bad = f"{name}={v!r} is not valid; allowed: a list (e.g. '1,2,3' or '[1, 2, 3]')."
         if isinstance(v, str) and v.strip().startswith('['):   # as the parameters cell writes it: '[3, 4, 5]', "['digits']"
             try: v = ast.literal_eval(v.strip())
-            except (ValueError, SyntaxError): raise FabkdError(f"{name}={v!r} is not valid; allowed: a list (e.g. '1,2,3' or '[1, 2, 3]').") from None
+            except (ValueError, SyntaxError): raise FabkdError(bad) from None
         if isinstance(v, str): v = [x for x in v.replace(',', ' ').split() if x]
-        if not isinstance(v, (list, tuple)): raise FabkdError(f"{name}={v!r} is not valid; allowed: a list (e.g. '1,2,3' or '[1, 2, 3]').")
+        if not isinstance(v, (list, tuple)): raise FabkdError(bad)
         return [_item(x) for x in v]
     if isinstance(v, str) and p.type is not str:
         try: v = {'int': int, 'float': float, 'bool': lambda s: {'true': True, 'false': False}[s.lower()]}[p.type.__name__](v)

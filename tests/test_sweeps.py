@@ -58,9 +58,11 @@ def test_killed_worker_sweep_completes(tmp_path, cluster, serial):
     th = threading.Thread(target=lambda: done.setdefault('d', run_sweep('toy', 'smoke', grid, fixed, sweep_id='killed', root=tmp_path,
                                                                           scheduler=cluster, log=lambda m: None)))
     th.start()
-    # wait until a combination's run has started (its params.json exists), then kill one worker and its kernel
+    # wait until both combinations' runs have started (their params.json exist), then kill one worker and its kernel: the
+    # killed one is then mid-run, whichever worker it is (with one run started, the idle worker could be killed, and its
+    # combination start anew instead of resuming)
     t0 = time.time()
-    while not list((tmp_path/'killed').glob('runs/*/toy/*/params.json')):
+    while len(list((tmp_path/'killed').glob('runs/*/toy/*/params.json'))) < 2:
         assert time.time() - t0 < 120, 'no run started'
         time.sleep(0.2)
     time.sleep(2)
