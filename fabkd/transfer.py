@@ -304,7 +304,7 @@ def transfer_arms(labeled:Splits,          # the student's splits: its labeled t
                           cache=TeacherLogitCache(teacher, dls.train.dataset) if cached else None)] if kd else None
         r = train_model(create_model(student, labeled.c), dls, epochs=cap, recipe=recipe, seed=seed, cbs=cbs, patience=pat,
                         min_delta=min_delta, name=None if name is None else f'{name}/{arm}/seed{seed}', run=run)
-        rows.append(dict(arm=arm, seed=seed, n_train=len(sp.train), epochs_cap=cap, patience=pat, best_epoch=r.best_epoch,
+        rows.append(dict(arm=arm, seed=seed, n_train=len(sp.train), recipe=recipe, epochs_cap=cap, patience=pat, best_epoch=r.best_epoch,
                          epochs_run=len(r.history), steps=len(r.history)*max(1, len(sp.train)//bs), test_accuracy=r.test['accuracy'],
                          test_macro_f1=r.test['macro_f1'], valid_best_accuracy=r.best_valid['accuracy']))
     return rows
@@ -364,9 +364,12 @@ def teacher_knows_more(rep,                # the study's `Report`
                                       p.get('unlabeled_root'))
     if info:
         print(folder_note(info)); rep.metric('unlabeled_root.images', info['images']); rep.metric('unlabeled_root.skipped', info['skipped'])
+    # the study's own recipe and stopping rule for these students when it declares them (None recipe: the study's `recipe`)
+    recipe = p.get('transfer_recipe') or p['recipe']
+    patience = p['transfer_patience'] if 'transfer_patience' in p else p['patience']
     rows = [dict(n_labeled=len(lab_sp.train), n_unlabeled=len(unl), **r) for s in p['seeds']
-            for r in transfer_arms(lab_sp, unl, teacher.model.eval(), stats, student, seed=s, epochs=p['epochs'], patience=p['patience'],
-                                   T=p['transfer_T'], alpha=p['transfer_alpha'], recipe=p['recipe'], bs=p['bs'], arms=p['arms'],
+            for r in transfer_arms(lab_sp, unl, teacher.model.eval(), stats, student, seed=s, epochs=p['epochs'], patience=patience,
+                                   T=p['transfer_T'], alpha=p['transfer_alpha'], recipe=recipe, bs=p['bs'], arms=p['arms'],
                                    name='transfer', run=rep.run)]
     runs = rep.table('transfer_runs', pd.DataFrame(rows), index=False)
     return runs, rep.table('transfer_summary', transfer_verdicts(rep, runs, teacher, pair, splits.c), index=False), teacher, len(unl)
