@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-## seed 000's study at the cpu preset (embedded data, 2-core AMD EPYC: 38.6 min with a cold teacher bank, of which the teacher 8.1) -> reports/_runs/fabgaurd_defects/<run-id>/
+## seed 000's study at the cpu preset (embedded data, 2-core AMD EPYC: 47.3 min with the teacher banked, run 20261202-192244-5d47cb; its teacher takes 6.5 min more when the bank is cold) -> reports/_runs/fabgaurd_defects/<run-id>/
 study: $(STAMP)
 	$(BIN)/fabkd study run fabgaurd_defects --preset cpu
 
