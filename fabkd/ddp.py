@@ -97,14 +97,17 @@ def can_distribute(model:torch.nn.Module) -> bool:
     try: pickle.dumps(unwrap_model(model)); return True
     except Exception: return False
 
-def _check_importable(objs):
-    "Spawned ranks rebuild what they are sent by importing its class: a class defined in a notebook cannot be."
+def _check_importable(objs,
+                      who:str='DDP ranks',   # the spawned processes, as the error names them
+                      allowed:str='nproc=1', # what the user can choose instead
+                     ):
+    "Spawned processes rebuild what they are sent by importing its class: a class defined in a notebook cannot be."
     import sys
     main_has_file = hasattr(sys.modules.get('__main__'), '__file__')   # a script's __main__ is re-imported by spawn; a notebook's is not
     for o in objs:
         if o is not None and type(o).__module__ == '__main__' and not main_has_file:
-            raise FabkdError(f"{type(o).__name__} is defined in this notebook, and DDP ranks cannot import it; "
-                             "allowed: nproc=1, or the class moved to an importable module.")
+            raise FabkdError(f"{type(o).__name__} is defined in this notebook, and {who} cannot import it; "
+                             f"allowed: {allowed}, or the class moved to an importable module.")
 
 @record   # a failing rank's exception is written where the launcher can report it
 def _rank_main(model, dls, job:dict) -> dict:

@@ -216,7 +216,7 @@ def kd_sweep(splits,                 # `Splits` to train and evaluate on
     from fastai.callback.mixup import MixUp
     from fabkd.data import make_dls
     from fabkd.models import create_model
-    from fabkd.train import train_model
+    from fabkd.train import train_models
     for T in Ts: check_range('T', T, 0, lo_open=True)
     for a in alphas: check_range('alpha', a, 0, 1)
     check_choice('mode', mode, KD_MODES); check_range('mixup', mixup, 0)
@@ -226,8 +226,8 @@ def kd_sweep(splits,                 # `Splits` to train and evaluate on
     if mode == 'cache' and mixup:
         raise FabkdError(f"mixup={mixup} needs mode='live': a mixed image's teacher logits are not in the cache; "
                          "allowed: mixup=0 with mode='cache'.")
-    rows = []
     configs = ([('alone', None, None)] if baseline else []) + [('kd', T, a) for T in Ts for a in alphas]
+    runs, trainings = [], []   # every training is set up first, so a study run's `train_jobs` can train them side by side
     for seed in seeds:
         cache = None
         if mode == 'cache' and len(configs) > baseline:
@@ -240,13 +240,16 @@ def kd_sweep(splits,                 # `Splits` to train and evaluate on
             cbs = ([MixUp(mixup)] if mixup else []) + ([KDCallback(teacher, T=T, alpha=a, cache=cache)] if kind == 'kd' else [])
             key = None if name is None else (f"{name}/{kind}{'' if kind == 'alone' else f'-T{T:g}-alpha{a:g}'}/{mode}-v{aug_variants}"
                                              f"{f'-mixup{mixup:g}' if mixup else ''}/e{epochs}/seed{seed}")
-            r = train_model(m, d, epochs=epochs, recipe=recipe, seed=seed, cbs=cbs or None, patience=patience, name=key, run=run)
-            rows.append(dict(kind=kind, mode=mode, aug_variants=aug_variants, mixup=mixup, epochs=epochs, T=T, alpha=a, seed=seed,
-                             test_accuracy=r.test['accuracy'], test_macro_f1=r.test['macro_f1'],
-                             valid_best_accuracy=r.best_valid['accuracy'], valid_last_accuracy=r.last_valid['accuracy'],
-                             best_epoch=r.best_epoch, epochs_run=len(r.history), train_seconds=r.seconds,
-                             history=r.history.reset_index().drop(columns=['time'], errors='ignore').to_dict('records')))
-            if log: log(f"seed {seed} {kind:<5} {mode} {epochs} epochs T={T} alpha={a}: test acc {r.test['accuracy']:.3f}")
+            runs.append((kind, T, a, seed))
+            trainings.append(dict(model=m, dls=d, epochs=epochs, recipe=recipe, seed=seed, cbs=cbs or None, patience=patience, name=key, run=run))
+    rows = []
+    for (kind, T, a, seed), r in zip(runs, train_models(trainings)):
+        rows.append(dict(kind=kind, mode=mode, aug_variants=aug_variants, mixup=mixup, epochs=epochs, T=T, alpha=a, seed=seed,
+                         test_accuracy=r.test['accuracy'], test_macro_f1=r.test['macro_f1'],
+                         valid_best_accuracy=r.best_valid['accuracy'], valid_last_accuracy=r.last_valid['accuracy'],
+                         best_epoch=r.best_epoch, epochs_run=len(r.history), train_seconds=r.seconds,
+                         history=r.history.reset_index().drop(columns=['time'], errors='ignore').to_dict('records')))
+        if log: log(f"seed {seed} {kind:<5} {mode} {epochs} epochs T={T} alpha={a}: test acc {r.test['accuracy']:.3f}")
     return pd.DataFrame(rows)
 
 def summarize(df:pd.DataFrame, metric:str='test_accuracy') -> pd.DataFrame:

@@ -115,6 +115,8 @@ COMMON_PARAMS = {
     'threads': Param(int, _rng(1, 64, integer=True), 'torch threads', default=2),
     'bs': Param(int, _rng(1, 4096, integer=True), 'batch size', default=64),
     'nproc': Param(int, _rng(1, 64, integer=True), 'DDP processes per training (1: one process; the batch is split over them)', default=1),
+    'train_jobs': Param(int, _rng(1, 64, integer=True), 'independent trainings run side by side, each in a process of its own with '
+                        'threads / train_jobs torch threads (1: one after another; capped by `threads`)', default=1),
 }
 # and every study that distils from a teacher (its notebook's `fabkd.teacher` metadata says how the teacher is built) takes these
 TEACHER_PARAMS = {
@@ -192,6 +194,8 @@ def validate(study:Study, preset:str='cpu', overrides:dict|None=None) -> dict:
         p = spec[k]; v = _coerce(k, p, v)
         if p.check is not None and v is not None: p.check(k, v)
         params[k] = v
+    if params.get('nproc', 1) > 1 and params.get('train_jobs', 1) > 1:
+        raise FabkdError(f"train_jobs={params['train_jobs']} is not valid with nproc={params['nproc']}; allowed: train_jobs=1 when a training uses DDP.")
     if params.get('nproc', 1) > 1:   # before any run folder: Accelerate there, bs divisible, enough GPUs
         from fabkd.ddp import check_nproc
         check_nproc(params['nproc'], params.get('bs'))

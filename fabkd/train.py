@@ -6,7 +6,7 @@ Docs: https://fabkd.github.io/fabkd/train.html.md"""
 
 # %% ../nbs/05_train.ipynb #5a8b61e3
 from __future__ import annotations
-import hashlib, json, random, re
+import hashlib, json, random, re, time
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
@@ -18,7 +18,7 @@ from .metrics import evaluate
 from .learner import TeacherCallback, fit_best
 
 # %% auto #0
-__all__ = ['TrainResult', 'train_model', 'RunCheckpoints', 'RunContext']
+__all__ = ['TrainResult', 'train_model', 'RunCheckpoints', 'RunContext', 'train_models']
 
 # %% ../nbs/05_train.ipynb #2ec14a94
 @dataclass
@@ -156,22 +156,27 @@ class RunCheckpoints:
         return TrainResult.from_record(model, rec)
 
 class RunContext:
-    "What the trainings of one study run share — its checkpoints, DDP process count and progress file; its `Report` holds it."
+    "What the trainings of one study run share — checkpoints, DDP processes, trainings side by side, progress file; its `Report` holds it."
     def __init__(self, checkpoints=None,   # the run's checkpoint folder (None: trainings are not kept)
                  nproc:int=1,             # DDP processes per training (a study's `nproc`)
                  progress_file=None,      # the run's `progress.jsonl` (None: no progress events)
+                 train_jobs:int=1,        # independent trainings `train_models` runs at once (a study's `train_jobs`)
                 ):
+        check_range('train_jobs', train_jobs, 1, 64, integer=True)
+        if nproc > 1 and train_jobs > 1:
+            raise FabkdError(f"train_jobs={train_jobs} is not valid with nproc={nproc}; allowed: train_jobs=1 when a training uses DDP.")
         if nproc != 1:
             from .ddp import check_nproc
             check_nproc(nproc)
-        self.nproc, self.progress_file = int(nproc), Path(progress_file) if progress_file is not None else None
+        self.nproc, self.train_jobs = int(nproc), int(train_jobs)
+        self.progress_file = Path(progress_file) if progress_file is not None else None
         self.checkpoints = RunCheckpoints(checkpoints, self.progress_file) if checkpoints is not None else None
     def progress(self, event:str, **fields):
         "Append one event to the run's progress file (nothing without one)."
         progress(self.progress_file, event, **fields)
     def __repr__(self):
         folder = self.checkpoints.folder if self.checkpoints else None
-        return f"RunContext(checkpoints={folder}, nproc={self.nproc}, progress_file={self.progress_file})"
+        return f"RunContext(checkpoints={folder}, nproc={self.nproc}, train_jobs={self.train_jobs}, progress_file={self.progress_file})"
 
 def _signature(model, dls, epochs, recipe, seed, cbs, lr, loss_func) -> dict:
     return dict(model=type(model).__name__, params=int(sum(p.numel() for p in model.parameters())), epochs=epochs,
@@ -189,3 +194,58 @@ def _fingerprint(dls, cbs) -> str:
     for c in cbs or []:
         h.update(repr(sorted((k, v) for k, v in vars(c).items() if isinstance(v, (bool, int, float, str)))).encode())
     return h.hexdigest()
+
+# %% ../nbs/05_train.ipynb #f096728b
+def _job_init(threads:int):
+    "A training worker: its share of the threads; on Linux it ends with the process that started it."
+    torch.set_num_threads(threads)
+    try:   # PR_SET_PDEATHSIG: a killed study leaves no orphaned training running on its cores
+        import ctypes, signal
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)
+    except Exception: pass
+
+def _job(kwargs:dict) -> float:
+    "One training in a worker; the checkpoint it writes is its result."
+    t0 = time.perf_counter()
+    train_model(**kwargs)
+    return time.perf_counter() - t0
+
+def train_models(trainings:list,        # one dict of `train_model` keyword arguments per training (model, dls, ...), independent of each other
+                 jobs:int|None=None,    # trainings at once, each in its own process (None: the run's `train_jobs`, capped by the threads; else 1)
+                 threads:int|None=None, # torch threads per worker (None: this process's threads / jobs, at least 1)
+                ) -> list:
+    "Train independent models side by side in worker processes; their `TrainResult`s in the order given, as `train_model` calls return them."
+    import multiprocessing, shutil, tempfile
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    runs = {id(t.get('run')) for t in trainings}
+    if len(runs) > 1: raise FabkdError("trainings with different `run` contexts are not valid together; allowed: one run for all.")
+    run = trainings[0].get('run') if trainings else None
+    if jobs is None: jobs = min(run.train_jobs, torch.get_num_threads()) if run is not None else 1
+    check_range('jobs', jobs, 1, 64, integer=True)
+    if jobs == 1 or len(trainings) < 2: return [train_model(**t) for t in trainings]
+    if run is not None and run.nproc > 1:
+        raise FabkdError(f"jobs={jobs} is not valid with nproc={run.nproc}; allowed: jobs=1 when a training uses DDP.")
+    from fabkd.ddp import _check_importable
+    from fabkd.train import _job, _job_init, RunContext as _Run   # by module, so spawned workers can import them (a notebook's own would not be)
+    _check_importable([o for t in trainings for o in [*t['model'].modules(), *(t.get('cbs') or []), t.get('loss_func'), t.get('run')]],
+                      'a training worker', 'jobs=1')
+    tmp = None
+    if run is None or run.checkpoints is None:   # the workers hand their results over as checkpoints in a folder of this call's own
+        tmp = tempfile.mkdtemp(prefix='fabkd-jobs-')
+        own = _Run(tmp, progress_file=run.progress_file if run is not None else None)
+        trainings = [dict(t, run=own, name=t.get('name') or f'job{i}') for i, t in enumerate(trainings)]
+    elif any(t.get('name') is None for t in trainings):   # a key made from what it trains is numbered per process: give names
+        raise FabkdError("a training without a name is not valid in train_models inside a study run; allowed: name='...' for each.")
+    threads = threads or max(1, torch.get_num_threads()//jobs)
+    cost = [t.get('epochs', 5)*len(t['dls'].train.dataset) for t in trainings]   # longest first: the last to finish is a short one
+    try:
+        with ProcessPoolExecutor(min(jobs, len(trainings)), mp_context=multiprocessing.get_context('spawn'),
+                                 initializer=_job_init, initargs=(threads,)) as pool:
+            futures = [pool.submit(_job, trainings[i]) for i in sorted(range(len(trainings)), key=lambda i: -cost[i])]
+            try:
+                for f in as_completed(futures): f.result()   # a failed training raises here, and the ones not started are dropped
+            except BaseException:
+                pool.shutdown(wait=True, cancel_futures=True); raise
+        return [train_model(**t) for t in trainings]   # each loads its worker's checkpoint, and the random state that training left
+    finally:
+        if tmp is not None: shutil.rmtree(tmp, ignore_errors=True)

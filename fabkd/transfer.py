@@ -17,7 +17,7 @@ from .core import FabkdError, check_choice, check_range
 from .data import ImageData, Splits, ImageDataset, make_defects, load_imagefolder, channel_stats, make_dls, IMG_EXTS
 from .distill import UNLABELED, KDCallback, TeacherLogitCache
 from .models import create_model
-from .train import train_model
+from .train import train_model, train_models
 from .report import record_kd_pair, converged
 
 # %% auto #0
@@ -274,7 +274,7 @@ def transfer_arms(labeled:Splits,          # the student's splits: its labeled t
                   teacher:torch.nn.Module, # trained teacher (knows more than `labeled.train`)
                   teacher_stats:tuple,     # (mean, std) the teacher was trained with; every arm normalizes with it
                   student:str,             # student architecture
-                  seed:int=0,              # student seed
+                  seed:int|list=0,         # student seed, or a list of seeds (every arm for each; trained side by side with the run's `train_jobs`)
                   epochs:int=30,           # epoch cap on labeled + unlabeled images (more on the labeled ones alone)
                   patience:int|None=None,  # early stopping, in epochs on labeled + unlabeled images
                   min_delta:float=0.,      # the smallest rise of the validation metric that counts as better (best epoch, `patience`)
@@ -287,26 +287,30 @@ def transfer_arms(labeled:Splits,          # the student's splits: its labeled t
                   name:str|None=None,      # in a study run, the prefix of the arms' names, e.g. 'transfer' (None: from what they train)
                   run=None,                # the study run's context (`Report.run`): checkpoints, DDP processes, progress
                  ) -> list:
-    "One row per arm: test accuracy and macro-F1, best epoch and cap, for one seed, with matched optimizer steps."
+    "One row per arm and seed: test accuracy and macro-F1, best epoch and cap, with matched optimizer steps."
     for a in arms: check_choice('arm', a, TRANSFER_ARMS)
+    seeds = [seed] if isinstance(seed, (int, np.integer)) else list(seed)
     n_lab, n_all = len(labeled.train), len(labeled.train) + len(unlabeled)
     scale = matched_epochs(epochs, n_lab, n_all, bs)/epochs
+    pseudo = pseudo_labeled(teacher, unlabeled, teacher_stats) if 'pseudo_label' in arms else None
+    setups, trainings = [], []   # every training is set up first, so a study run's `train_jobs` can train them side by side
+    for s in seeds:
+        for arm in arms:
+            small = arm in ('alone', 'kd_labeled')
+            sp = labeled if small else add_images(labeled, unlabeled if arm == 'kd_unlabeled' else pseudo)
+            cap = matched_epochs(epochs, n_lab, n_all, bs) if small else epochs
+            pat = None if patience is None else max(1, round(patience*scale)) if small else patience
+            kd, cached = arm.startswith('kd'), arm.startswith('kd') and aug_variants is not None
+            dls = make_dls(sp, bs=bs, seed=s, stats=teacher_stats, aug_variants=aug_variants, return_keys=cached)
+            cbs = [KDCallback(teacher, T=T, alpha=alpha,
+                              cache=TeacherLogitCache(teacher, dls.train.dataset) if cached else None)] if kd else None
+            setups.append(dict(arm=arm, seed=s, n_train=len(sp.train), recipe=recipe, epochs_cap=cap, patience=pat))
+            trainings.append(dict(model=create_model(student, labeled.c), dls=dls, epochs=cap, recipe=recipe, seed=s, cbs=cbs, patience=pat,
+                                  min_delta=min_delta, name=None if name is None else f'{name}/{arm}/seed{s}', run=run))
     rows = []
-    for arm in arms:
-        small = arm in ('alone', 'kd_labeled')
-        sp = labeled if small else add_images(labeled,
-                                              unlabeled if arm == 'kd_unlabeled' else pseudo_labeled(teacher, unlabeled, teacher_stats))
-        cap = matched_epochs(epochs, n_lab, n_all, bs) if small else epochs
-        pat = None if patience is None else max(1, round(patience*scale)) if small else patience
-        kd, cached = arm.startswith('kd'), arm.startswith('kd') and aug_variants is not None
-        dls = make_dls(sp, bs=bs, seed=seed, stats=teacher_stats, aug_variants=aug_variants, return_keys=cached)
-        cbs = [KDCallback(teacher, T=T, alpha=alpha,
-                          cache=TeacherLogitCache(teacher, dls.train.dataset) if cached else None)] if kd else None
-        r = train_model(create_model(student, labeled.c), dls, epochs=cap, recipe=recipe, seed=seed, cbs=cbs, patience=pat,
-                        min_delta=min_delta, name=None if name is None else f'{name}/{arm}/seed{seed}', run=run)
-        rows.append(dict(arm=arm, seed=seed, n_train=len(sp.train), recipe=recipe, epochs_cap=cap, patience=pat, best_epoch=r.best_epoch,
-                         epochs_run=len(r.history), steps=len(r.history)*max(1, len(sp.train)//bs), test_accuracy=r.test['accuracy'],
-                         test_macro_f1=r.test['macro_f1'], valid_best_accuracy=r.best_valid['accuracy']))
+    for row, t, r in zip(setups, trainings, train_models(trainings)):
+        rows.append(dict(row, best_epoch=r.best_epoch, epochs_run=len(r.history), steps=len(r.history)*max(1, row['n_train']//bs),
+                         test_accuracy=r.test['accuracy'], test_macro_f1=r.test['macro_f1'], valid_best_accuracy=r.best_valid['accuracy']))
     return rows
 
 # %% ../nbs/12_transfer.ipynb #bc2f746d
@@ -367,8 +371,8 @@ def teacher_knows_more(rep,                # the study's `Report`
     # the study's own recipe and stopping rule for these students when it declares them (None recipe: the study's `recipe`)
     recipe = p.get('transfer_recipe') or p['recipe']
     patience = p['transfer_patience'] if 'transfer_patience' in p else p['patience']
-    rows = [dict(n_labeled=len(lab_sp.train), n_unlabeled=len(unl), **r) for s in p['seeds']
-            for r in transfer_arms(lab_sp, unl, teacher.model.eval(), stats, student, seed=s, epochs=p['epochs'], patience=patience,
+    rows = [dict(n_labeled=len(lab_sp.train), n_unlabeled=len(unl), **r)
+            for r in transfer_arms(lab_sp, unl, teacher.model.eval(), stats, student, seed=list(p['seeds']), epochs=p['epochs'], patience=patience,
                                    T=p['transfer_T'], alpha=p['transfer_alpha'], recipe=recipe, bs=p['bs'], arms=p['arms'],
                                    name='transfer', run=rep.run)]
     runs = rep.table('transfer_runs', pd.DataFrame(rows), index=False)
