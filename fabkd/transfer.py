@@ -18,13 +18,13 @@ from .data import ImageData, Splits, ImageDataset, make_defects, load_imagefolde
 from .distill import UNLABELED, KDCallback, TeacherLogitCache
 from .models import create_model
 from .train import train_model, train_models
-from .report import record_kd_pair, converged
+from .report import record_kd_pair, converged, CONVERGED_TAIL
 
 # %% auto #0
 __all__ = ['STREAMS', 'TRANSFER_ARMS', 'generated_images', 'without_labels', 'labeled_subset', 'add_images', 'teacher_splits',
            'load_unlabeled_folder', 'transfer_sets', 'folder_note', 'matched_epochs', 'class_logits', 'pseudo_labeled',
-           'omitted_class_bias', 'with_class_bias', 'UnseenClassCurve', 'omitted_class_run', 'transfer_arms',
-           'transfer_verdicts', 'teacher_knows_more']
+           'omitted_class_bias', 'with_class_bias', 'UnseenClassCurve', 'omitted_class_run', 'late_gain',
+           'transfer_arms', 'transfer_verdicts', 'teacher_knows_more']
 
 # %% ../nbs/12_transfer.ipynb #23b89328
 STREAMS = {'teacher': 1_000_000, 'unlabeled': 2_000_000}   # first image index of each stream; `load_splits` uses indices from 0
@@ -266,6 +266,15 @@ def omitted_class_run(splits:Splits,          # the full splits (the teacher's)
                 kd_best_epoch=runs['kd'].best_epoch, alone_best_epoch=runs['alone'].best_epoch,
                 curve=getattr(curve, 'rows', []))   # empty when the training came back from a checkpoint
 
+# %% ../nbs/12_transfer.ipynb #7157ce41
+def late_gain(valid,    # the monitored validation score of every epoch, in order
+              cap:int,  # the training's epoch cap
+             ) -> float:
+    "How much the best score of the cap's last 20 % beats the best before it (NaN when the training stopped before that tail)."
+    check_range('cap', cap, 1, integer=True)
+    v, k = np.asarray(valid, dtype=float), math.floor((1 - CONVERGED_TAIL)*cap)   # epochs 1..k lie before the tail, as in `converged`
+    return float(v[k:].max() - v[:k].max()) if len(v) > k >= 1 else float('nan')
+
 # %% ../nbs/12_transfer.ipynb #acb7313e
 TRANSFER_ARMS = ('alone', 'kd_labeled', 'kd_unlabeled', 'pseudo_label')
 
@@ -308,9 +317,11 @@ def transfer_arms(labeled:Splits,          # the student's splits: its labeled t
             trainings.append(dict(model=create_model(student, labeled.c), dls=dls, epochs=cap, recipe=recipe, seed=s, cbs=cbs, patience=pat,
                                   min_delta=min_delta, name=None if name is None else f'{name}/{arm}/seed{s}', run=run))
     rows = []
+    monitor = 'macro_f1' if recipe == 'seed000' else 'accuracy'   # what the best epoch is chosen on (`make_learner`)
     for row, t, r in zip(setups, trainings, train_models(trainings)):
         rows.append(dict(row, best_epoch=r.best_epoch, epochs_run=len(r.history), steps=len(r.history)*max(1, row['n_train']//bs),
-                         test_accuracy=r.test['accuracy'], test_macro_f1=r.test['macro_f1'], valid_best_accuracy=r.best_valid['accuracy']))
+                         test_accuracy=r.test['accuracy'], test_macro_f1=r.test['macro_f1'], valid_best_accuracy=r.best_valid['accuracy'],
+                         late_gain=late_gain(r.history[monitor], row['epochs_cap']), monitor=monitor))
     return rows
 
 # %% ../nbs/12_transfer.ipynb #bc2f746d
@@ -334,7 +345,7 @@ def transfer_verdicts(rep,                  # the study's `Report`
         rows.append(dict(arm=a, n_train=int(x.n_train.iloc[0]), epochs_cap=caps[a], best_epoch_mean=x.best_epoch.mean() + 1,
                          test_accuracy_mean=x.test_accuracy.mean(), test_accuracy_std=sd(x.test_accuracy), minus_alone_mean=diff.mean(),
                          minus_alone_std=sd(diff), converged=all(converged(b + 1, caps[a]) for b in x.best_epoch),
-                         verdict=verdicts.get(a, '')))
+                         late_gain_max=x.late_gain.max() if 'late_gain' in x else float('nan'), verdict=verdicts.get(a, '')))
     if {'kd_unlabeled', 'pseudo_label'} <= set(caps):
         d = arm('kd_unlabeled').test_accuracy.to_numpy() - arm('pseudo_label').test_accuracy.to_numpy()
         rep.metric(f'transfer.{name}.kd_minus_pseudo_mean', float(d.mean())); rep.metric(f'transfer.{name}.kd_minus_pseudo_std', sd(d))
