@@ -241,7 +241,8 @@ def kd_sweep(splits,                 # `Splits` to train and evaluate on
             key = None if name is None else (f"{name}/{kind}{'' if kind == 'alone' else f'-T{T:g}-alpha{a:g}'}/{mode}-v{aug_variants}"
                                              f"{f'-mixup{mixup:g}' if mixup else ''}/e{epochs}/seed{seed}")
             runs.append((kind, T, a, seed))
-            trainings.append(dict(model=m, dls=d, epochs=epochs, recipe=recipe, seed=seed, cbs=cbs or None, patience=patience, name=key, run=run))
+            trainings.append(dict(model=m, dls=d, epochs=epochs, recipe=recipe, seed=seed, cbs=cbs or None, patience=patience,
+                                  name=key, run=run))
     rows = []
     for (kind, T, a, seed), r in zip(runs, train_models(trainings)):
         rows.append(dict(kind=kind, mode=mode, aug_variants=aug_variants, mixup=mixup, epochs=epochs, T=T, alpha=a, seed=seed,

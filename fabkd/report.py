@@ -79,7 +79,7 @@ class Report:
         self.run_dir = Path(run_dir); self.run_dir.mkdir(parents=True, exist_ok=True)
         self.run = None   # the run's context, which the report passes to every training (`train_model(..., run=rep.run)`)
         if checkpoints:   # every finished training becomes a checkpoint, so `--resume` can continue a killed run; trainings
-            from fabkd.train import RunContext   # take the study's `nproc` and `train_jobs`, and stream to the terminal that started the run
+            from fabkd.train import RunContext   # the study's `nproc` and `train_jobs`; streams to the terminal that started the run
             self.run = RunContext(self.run_dir/'checkpoints', parameters.get('nproc', 1), self.run_dir/'progress.jsonl',
                                   train_jobs=parameters.get('train_jobs', 1))
         self.data = dict(study=study, run_id=self.run_dir.name, preset=preset, parameters=dict(parameters), metrics={},

@@ -195,7 +195,8 @@ def validate(study:Study, preset:str='cpu', overrides:dict|None=None) -> dict:
         if p.check is not None and v is not None: p.check(k, v)
         params[k] = v
     if params.get('nproc', 1) > 1 and params.get('train_jobs', 1) > 1:
-        raise FabkdError(f"train_jobs={params['train_jobs']} is not valid with nproc={params['nproc']}; allowed: train_jobs=1 when a training uses DDP.")
+        raise FabkdError(f"train_jobs={params['train_jobs']} is not valid with nproc={params['nproc']}; "
+                         "allowed: train_jobs=1 when a training uses DDP.")
     if params.get('nproc', 1) > 1:   # before any run folder: Accelerate there, bs divisible, enough GPUs
         from fabkd.ddp import check_nproc
         check_nproc(params['nproc'], params.get('bs'))

@@ -156,7 +156,7 @@ class RunCheckpoints:
         return TrainResult.from_record(model, rec)
 
 class RunContext:
-    "What the trainings of one study run share — checkpoints, DDP processes, trainings side by side, progress file; its `Report` holds it."
+    "What the trainings of one study run share: checkpoints, DDP processes, trainings side by side, progress; its `Report` holds it."
     def __init__(self, checkpoints=None,   # the run's checkpoint folder (None: trainings are not kept)
                  nproc:int=1,             # DDP processes per training (a study's `nproc`)
                  progress_file=None,      # the run's `progress.jsonl` (None: no progress events)
@@ -210,11 +210,11 @@ def _job(kwargs:dict) -> float:
     train_model(**kwargs)
     return time.perf_counter() - t0
 
-def train_models(trainings:list,        # one dict of `train_model` keyword arguments per training (model, dls, ...), independent of each other
-                 jobs:int|None=None,    # trainings at once, each in its own process (None: the run's `train_jobs`, capped by the threads; else 1)
+def train_models(trainings:list,        # one dict of `train_model` keyword arguments per training (model, dls, ...), independent
+                 jobs:int|None=None,    # trainings at once, each in a process (None: the run's `train_jobs` capped by the threads, else 1)
                  threads:int|None=None, # torch threads per worker (None: this process's threads / jobs, at least 1)
                 ) -> list:
-    "Train independent models side by side in worker processes; their `TrainResult`s in the order given, as `train_model` calls return them."
+    "Train independent models side by side in worker processes; their `TrainResult`s in the order given, as `train_model` returns them."
     import multiprocessing, shutil, tempfile
     from concurrent.futures import ProcessPoolExecutor, as_completed
     runs = {id(t.get('run')) for t in trainings}
@@ -226,7 +226,7 @@ def train_models(trainings:list,        # one dict of `train_model` keyword argu
     if run is not None and run.nproc > 1:
         raise FabkdError(f"jobs={jobs} is not valid with nproc={run.nproc}; allowed: jobs=1 when a training uses DDP.")
     from fabkd.ddp import _check_importable
-    from fabkd.train import _job, _job_init, RunContext as _Run   # by module, so spawned workers can import them (a notebook's own would not be)
+    from fabkd.train import _job, _job_init, RunContext as _Run   # by module: spawned workers import them (not a notebook's own)
     _check_importable([o for t in trainings for o in [*t['model'].modules(), *(t.get('cbs') or []), t.get('loss_func'), t.get('run')]],
                       'a training worker', 'jobs=1')
     tmp = None

@@ -283,7 +283,7 @@ def transfer_arms(labeled:Splits,          # the student's splits: its labeled t
                   teacher:torch.nn.Module, # trained teacher (knows more than `labeled.train`)
                   teacher_stats:tuple,     # (mean, std) the teacher was trained with; every arm normalizes with it
                   student:str,             # student architecture
-                  seed:int|list=0,         # student seed, or a list of seeds (every arm for each; trained side by side with the run's `train_jobs`)
+                  seed:int|list=0,         # student seed, or a list of seeds (every arm for each; side by side with the run's `train_jobs`)
                   epochs:int=30,           # epoch cap on labeled + unlabeled images (more on the labeled ones alone)
                   patience:int|None=None,  # early stopping, in epochs on labeled + unlabeled images
                   min_delta:float=0.,      # the smallest rise of the validation metric that counts as better (best epoch, `patience`)
@@ -383,7 +383,8 @@ def teacher_knows_more(rep,                # the study's `Report`
     recipe = p.get('transfer_recipe') or p['recipe']
     patience = p['transfer_patience'] if 'transfer_patience' in p else p['patience']
     rows = [dict(n_labeled=len(lab_sp.train), n_unlabeled=len(unl), **r)
-            for r in transfer_arms(lab_sp, unl, teacher.model.eval(), stats, student, seed=list(p['seeds']), epochs=p['epochs'], patience=patience,
+            for r in transfer_arms(lab_sp, unl, teacher.model.eval(), stats, student, seed=list(p['seeds']), epochs=p['epochs'],
+                                   patience=patience,
                                    T=p['transfer_T'], alpha=p['transfer_alpha'], recipe=recipe, bs=p['bs'], arms=p['arms'],
                                    name='transfer', run=rep.run)]
     runs = rep.table('transfer_runs', pd.DataFrame(rows), index=False)
