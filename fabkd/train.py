@@ -204,11 +204,9 @@ def _job_init(threads:int):
         ctypes.CDLL(None).prctl(1, signal.SIGTERM)
     except Exception: pass
 
-def _job(kwargs:dict) -> float:
+def _job(kwargs:dict):
     "One training in a worker; the checkpoint it writes is its result."
-    t0 = time.perf_counter()
     train_model(**kwargs)
-    return time.perf_counter() - t0
 
 def train_models(trainings:list,        # one dict of `train_model` keyword arguments per training (model, dls, ...), independent
                  jobs:int|None=None,    # trainings at once, each in a process (None: the run's `train_jobs` capped by the threads, else 1)
@@ -217,8 +215,10 @@ def train_models(trainings:list,        # one dict of `train_model` keyword argu
     "Train independent models side by side in worker processes; their `TrainResult`s in the order given, as `train_model` returns them."
     import multiprocessing, shutil, tempfile
     from concurrent.futures import ProcessPoolExecutor, as_completed
-    runs = {id(t.get('run')) for t in trainings}
-    if len(runs) > 1: raise FabkdError("trainings with different `run` contexts are not valid together; allowed: one run for all.")
+    runs = {id(t.get('run')): t.get('run') for t in trainings}
+    if len(runs) > 1:
+        raise FabkdError(f"trainings with {len(runs)} different `run` contexts ({', '.join(map(repr, runs.values()))}) "
+                         "are not valid together; allowed: one run for all.")
     run = trainings[0].get('run') if trainings else None
     if jobs is None: jobs = min(run.train_jobs, torch.get_num_threads()) if run is not None else 1
     check_range('jobs', jobs, 1, 64, integer=True)

@@ -318,7 +318,7 @@ def transfer_arms(labeled:Splits,          # the student's splits: its labeled t
                                   min_delta=min_delta, name=None if name is None else f'{name}/{arm}/seed{s}', run=run))
     rows = []
     monitor = 'macro_f1' if recipe == 'seed000' else 'accuracy'   # what the best epoch is chosen on (`make_learner`)
-    for row, t, r in zip(setups, trainings, train_models(trainings)):
+    for row, r in zip(setups, train_models(trainings)):
         rows.append(dict(row, best_epoch=r.best_epoch, epochs_run=len(r.history), steps=len(r.history)*max(1, row['n_train']//bs),
                          test_accuracy=r.test['accuracy'], test_macro_f1=r.test['macro_f1'], valid_best_accuracy=r.best_valid['accuracy'],
                          late_gain=late_gain(r.history[monitor], row['epochs_cap']), monitor=monitor))
