@@ -505,5 +505,6 @@ d = { 'settings': { 'branch': 'main',
                                 'fabkd.transfer.transfer_arms': ('transfer.html#transfer_arms', 'fabkd/transfer.py'),
                                 'fabkd.transfer.transfer_sets': ('transfer.html#transfer_sets', 'fabkd/transfer.py'),
                                 'fabkd.transfer.transfer_verdicts': ('transfer.html#transfer_verdicts', 'fabkd/transfer.py'),
+                                'fabkd.transfer.unseen_class_auc': ('transfer.html#unseen_class_auc', 'fabkd/transfer.py'),
                                 'fabkd.transfer.with_class_bias': ('transfer.html#with_class_bias', 'fabkd/transfer.py'),
                                 'fabkd.transfer.without_labels': ('transfer.html#without_labels', 'fabkd/transfer.py')}}}

@@ -23,8 +23,8 @@ from .report import record_kd_pair, converged, CONVERGED_TAIL
 # %% auto #0
 __all__ = ['STREAMS', 'TRANSFER_ARMS', 'generated_images', 'without_labels', 'labeled_subset', 'add_images', 'teacher_splits',
            'load_unlabeled_folder', 'transfer_sets', 'folder_note', 'matched_epochs', 'class_logits', 'pseudo_labeled',
-           'omitted_class_bias', 'with_class_bias', 'UnseenClassCurve', 'omitted_class_run', 'late_gain',
-           'transfer_arms', 'transfer_verdicts', 'teacher_knows_more']
+           'omitted_class_bias', 'with_class_bias', 'unseen_class_auc', 'UnseenClassCurve', 'omitted_class_run',
+           'late_gain', 'transfer_arms', 'transfer_verdicts', 'teacher_knows_more']
 
 # %% ../nbs/12_transfer.ipynb #23b89328
 STREAMS = {'teacher': 1_000_000, 'unlabeled': 2_000_000}   # first image index of each stream; `load_splits` uses indices from 0
@@ -201,6 +201,19 @@ def with_class_bias(logits:torch.Tensor, k:int, bias:float) -> torch.Tensor:
     out = logits.clone(); out[:, k] += bias
     return out
 
+# %% ../nbs/12_transfer.ipynb #c7d3a3e2
+def unseen_class_auc(logits:torch.Tensor, # a model's logits on labeled images (e.g. the test split)
+                     y,                   # their labels
+                     k:int,               # the omitted class
+                    ) -> float:
+    "ROC AUC of class k's margin (its logit minus the largest other) between class-k images and the rest; a bias leaves it unchanged."
+    from sklearn.metrics import roc_auc_score
+    y = np.asarray(y)
+    if (y == k).all() or (y != k).all():
+        raise FabkdError(f"k={k} is not valid for these labels; allowed: a class some but not all images have.")
+    others = logits.clone(); others[:, k] = -torch.inf
+    return float(roc_auc_score(y == k, (logits[:, k] - others.max(1).values).numpy()))
+
 # %% ../nbs/12_transfer.ipynb #588af38e
 class UnseenClassCurve(Callback):
     "After each epoch, the omitted class's test accuracy before and after the bias correction (watches only)."
@@ -259,10 +272,15 @@ def omitted_class_run(splits:Splits,          # the full splits (the teacher's)
     bias_held = omitted_class_bias(class_logits(runs['kd'].model, transfer.valid, stats), k, max_rate)
     held = with_class_bias(test_z, k, bias_held)
     alone_z, teacher_z = class_logits(runs['alone'].model, splits.test, stats), class_logits(teacher, splits.test, stats)
+    # the control: the same rule on the student that never had soft targets (it may rank unfamiliar images high)
+    alone_fixed = with_class_bias(alone_z, k, omitted_class_bias(class_logits(runs['alone'].model, transfer.train, stats), k, max_rate))
     return dict(seed=seed, k=k, epochs=epochs, T=T, bias=bias, unseen_before=acc(test_z, is_k), unseen_after=acc(fixed, is_k),
                 others_before=acc(test_z, ~is_k), others_after=acc(fixed, ~is_k), accuracy_after=acc(fixed, y == y),
                 bias_held_out=bias_held, unseen_after_held_out=acc(held, is_k), others_after_held_out=acc(held, ~is_k),
                 alone_unseen=acc(alone_z, is_k), alone_others=acc(alone_z, ~is_k), teacher_unseen=acc(teacher_z, is_k),
+                alone_unseen_after=acc(alone_fixed, is_k), alone_others_after=acc(alone_fixed, ~is_k),
+                unseen_auc=unseen_class_auc(test_z, y, k), alone_unseen_auc=unseen_class_auc(alone_z, y, k),
+                teacher_unseen_auc=unseen_class_auc(teacher_z, y, k),
                 kd_best_epoch=runs['kd'].best_epoch, alone_best_epoch=runs['alone'].best_epoch,
                 curve=getattr(curve, 'rows', []))   # empty when the training came back from a checkpoint
 

@@ -126,6 +126,9 @@ def test_kd_controls_smoke(smoke_runs):
     # the student trained alone without the class cannot name it; the correction never lowers the unseen class
     assert m['omitted.digits.alone_unseen_mean'] == 0.0
     assert m['omitted.digits.unseen_after_mean'] >= m['omitted.digits.unseen_before_mean']
+    # the ranking of the unseen class (ROC AUC, no threshold) for the distilled student, the student alone and the teacher
+    assert all(0 <= m[f'omitted.digits.{k}'] <= 1 for k in ('unseen_auc_mean', 'alone_unseen_auc_mean', 'teacher_unseen_auc'))
+    assert m['omitted.digits.teacher_unseen_auc'] > 0.9   # a teacher above 0.5 test accuracy ranks a class it was trained on
     assert {r['data'] for r in t['omitted_class']} == {'digits'} and len(t['omitted_class']) == len(res['seeds'])
     runs = t['transfer_runs']
     assert sorted({r['arm'] for r in runs}) == ['alone', 'kd_labeled', 'kd_unlabeled', 'pseudo_label']
