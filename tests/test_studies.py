@@ -129,6 +129,8 @@ def test_kd_controls_smoke(smoke_runs):
     # the ranking of the unseen class (ROC AUC, no threshold) for the distilled student, the student alone and the teacher
     assert all(0 <= m[f'omitted.digits.{k}'] <= 1 for k in ('unseen_auc_mean', 'alone_unseen_auc_mean', 'teacher_unseen_auc'))
     assert m['omitted.digits.teacher_unseen_auc'] > 0.9   # a teacher above 0.5 test accuracy ranks a class it was trained on
+    # the same correction on the student alone is the control; the summary says whether KD beat it, and whether the class reached 90 %
+    assert {'reaches_0_9', 'beats_control', 'alone_unseen_after_mean'} <= set(t['omitted_class_summary'][0]), t['omitted_class_summary'][0]
     assert {r['data'] for r in t['omitted_class']} == {'digits'} and len(t['omitted_class']) == len(res['seeds'])
     runs = t['transfer_runs']
     assert sorted({r['arm'] for r in runs}) == ['alone', 'kd_labeled', 'kd_unlabeled', 'pseudo_label']
