@@ -215,6 +215,7 @@ def train_models(trainings:list,        # one dict of `train_model` keyword argu
     "Train independent models side by side in worker processes; their `TrainResult`s in the order given, as `train_model` returns them."
     import multiprocessing, shutil, tempfile
     from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures.process import BrokenProcessPool
     runs = {id(t.get('run')): t.get('run') for t in trainings}
     if len(runs) > 1:
         raise FabkdError(f"trainings with {len(runs)} different `run` contexts ({', '.join(map(repr, runs.values()))}) "
@@ -244,6 +245,11 @@ def train_models(trainings:list,        # one dict of `train_model` keyword argu
             futures = [pool.submit(_job, trainings[i]) for i in sorted(range(len(trainings)), key=lambda i: -cost[i])]
             try:
                 for f in as_completed(futures): f.result()   # a failed training raises here, and the ones not started are dropped
+            except BrokenProcessPool as e:   # a worker died without a Python error to hand back
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise FabkdError("a training worker ended abruptly; allowed: a script whose top level is under `if __name__ == '__main__':` "
+                                 "(spawned workers import the script that called train_models, and an unguarded one starts its trainings "
+                                 "again inside them), memory for every worker, or jobs=1.") from e
             except BaseException:
                 pool.shutdown(wait=True, cancel_futures=True); raise
         return [train_model(**t) for t in trainings]   # each loads its worker's checkpoint, and the random state that training left
