@@ -247,9 +247,9 @@ def train_models(trainings:list,        # one dict of `train_model` keyword argu
                 for f in as_completed(futures): f.result()   # a failed training raises here, and the ones not started are dropped
             except BrokenProcessPool as e:   # a worker died without a Python error to hand back
                 pool.shutdown(wait=True, cancel_futures=True)
-                raise FabkdError("a training worker ended abruptly; allowed: a script whose top level is under `if __name__ == '__main__':` "
-                                 "(spawned workers import the script that called train_models, and an unguarded one starts its trainings "
-                                 "again inside them), memory for every worker, or jobs=1.") from e
+                raise FabkdError("a training worker ended abruptly; allowed: a script whose top level is under "
+                                 "`if __name__ == '__main__':` (spawned workers import the script that called train_models, "
+                                 "and an unguarded one starts its trainings again inside them), memory for every worker, or jobs=1.") from e
             except BaseException:
                 pool.shutdown(wait=True, cancel_futures=True); raise
         return [train_model(**t) for t in trainings]   # each loads its worker's checkpoint, and the random state that training left
