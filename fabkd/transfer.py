@@ -23,8 +23,8 @@ from .report import record_kd_pair, converged, CONVERGED_TAIL
 # %% auto #0
 __all__ = ['STREAMS', 'TRANSFER_ARMS', 'generated_images', 'without_labels', 'labeled_subset', 'add_images', 'teacher_splits',
            'load_unlabeled_folder', 'transfer_sets', 'folder_note', 'matched_epochs', 'class_logits', 'pseudo_labeled',
-           'omitted_class_bias', 'with_class_bias', 'unseen_class_auc', 'UnseenClassCurve', 'omitted_class_run',
-           'late_gain', 'transfer_arms', 'transfer_verdicts', 'teacher_knows_more']
+           'class_margin', 'omitted_class_bias', 'with_class_bias', 'unseen_class_auc', 'UnseenClassCurve',
+           'omitted_class_run', 'late_gain', 'transfer_arms', 'transfer_verdicts', 'teacher_knows_more']
 
 # %% ../nbs/12_transfer.ipynb #23b89328
 STREAMS = {'teacher': 1_000_000, 'unlabeled': 2_000_000}   # first image index of each stream; `load_splits` uses indices from 0
@@ -184,14 +184,20 @@ def pseudo_labeled(teacher:torch.nn.Module, # the trained teacher
     return ImageData(data.x, class_logits(teacher, data, stats).argmax(1).numpy(), data.classes, data.name)
 
 # %% ../nbs/12_transfer.ipynb #c7f5ca01
+def class_margin(logits:torch.Tensor, # logits, one row per image
+                 k:int,               # a class
+                ) -> torch.Tensor:
+    "Class k's logit minus the largest other logit, per image (> 0: the image is called class k)."
+    others = logits.clone(); others[:, k] = -torch.inf
+    return logits[:, k] - others.max(1).values
+
 def omitted_class_bias(transfer_logits:torch.Tensor, # the student's logits on the transfer set (no image of class k)
                        k:int,                        # the omitted class
                        max_rate:float=0.01,          # largest fraction of transfer images the correction may call class k
                       ) -> float:
     "The bias added to class k's logit: the largest that makes at most `max_rate` of the transfer images class k (never < 0)."
     check_range('max_rate', max_rate, 0, 1, hi_open=True)
-    others = transfer_logits.clone(); others[:, k] = -torch.inf
-    need = others.max(1).values - transfer_logits[:, k]    # the bias at which each transfer image would turn into class k
+    need = -class_margin(transfer_logits, k)               # the bias at which each transfer image would turn into class k
     n = int(math.floor(max_rate*len(need)))                # this many may turn
     b = need.sort().values[n].item()                       # the (n+1)-th smallest: n images turn, the next does not
     return max(0.0, b)
@@ -211,8 +217,7 @@ def unseen_class_auc(logits:torch.Tensor, # a model's logits on labeled images (
     y = np.asarray(y)
     if (y == k).all() or (y != k).all():
         raise FabkdError(f"k={k} is not valid for these labels; allowed: a class some but not all images have.")
-    others = logits.clone(); others[:, k] = -torch.inf
-    return float(roc_auc_score(y == k, (logits[:, k] - others.max(1).values).numpy()))
+    return float(roc_auc_score(y == k, class_margin(logits, k).numpy()))
 
 # %% ../nbs/12_transfer.ipynb #588af38e
 class UnseenClassCurve(Callback):
