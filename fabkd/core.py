@@ -17,10 +17,10 @@ import torch
 warnings.filterwarnings('ignore', message=r'`torch\.jit\.script` is deprecated', category=FutureWarning)
 
 # %% auto #0
-__all__ = ['TMP_PREFIX', 'FabkdError', 'check_choice', 'check_range', 'seed_everything', 'set_threads', 'default_device',
-           'fabkd_home', 'project_root', 'shown_path', 'atomic_path', 'atomic_write_text', 'atomic_write_json',
-           'clean_stale', 'pid_alive', 'progress', 'save_weights', 'load_weights', 'git_commit', 'cpu_name', 'cpu_isa',
-           'provenance']
+__all__ = ['TMP_PREFIX', 'PORTABLE_KERNELS', 'KERNEL_MODES', 'FabkdError', 'check_choice', 'check_range', 'seed_everything',
+           'set_threads', 'default_device', 'fabkd_home', 'project_root', 'shown_path', 'atomic_path',
+           'atomic_write_text', 'atomic_write_json', 'clean_stale', 'pid_alive', 'progress', 'save_weights',
+           'load_weights', 'kernel_env', 'kernel_mode', 'git_commit', 'cpu_name', 'cpu_isa', 'provenance']
 
 # %% ../nbs/00_core.ipynb #043f321e
 class FabkdError(ValueError):
@@ -217,6 +217,28 @@ def load_weights(path, # `.safetensors`, or a `.pt`/`.pth` holding only tensors
         return (sd, {}) if with_metadata else sd
     raise FabkdError(f"path={str(path)!r} is not valid; allowed: '.safetensors', '.pt', '.pth' or '.bin'.")
 
+# %% ../nbs/00_core.ipynb #a0452d47
+PORTABLE_KERNELS = {'ONEDNN_MAX_CPU_ISA': 'AVX2', 'ATEN_CPU_CAPABILITY': 'avx2', 'MKL_CBWR': 'AVX2'}   # read when torch's kernels start
+KERNEL_MODES = ('native', 'portable')
+
+def kernel_env(mode:str, # one of `KERNEL_MODES`
+               env=None, # the environment to start from (default: this process's)
+              ) -> dict:
+    "The environment a new process needs for kernel `mode`: portable sets `PORTABLE_KERNELS`, native removes them."
+    check_choice('kernels', mode, KERNEL_MODES)
+    env = dict(os.environ if env is None else env)
+    for k, v in PORTABLE_KERNELS.items():
+        if mode == 'portable': env[k] = v
+        else: env.pop(k, None)
+    return env
+
+def kernel_mode(env=None, # an environment (default: this process's)
+               ) -> str:
+    "'portable' when `env` pins every `PORTABLE_KERNELS` setting, 'native' when it sets none of them, else 'custom'."
+    env = os.environ if env is None else env
+    if all(env.get(k) == v for k, v in PORTABLE_KERNELS.items()): return 'portable'
+    return 'native' if not any(k in env for k in PORTABLE_KERNELS) else 'custom'
+
 # %% ../nbs/00_core.ipynb #470081a7
 _PKGS = ('torch', 'torchvision', 'fastai', 'fastcore', 'numpy', 'scikit-learn', 'torch-pruning',
          'onnx', 'onnxruntime', 'torchao', 'safetensors', 'nbdev', 'papermill')
@@ -246,7 +268,8 @@ def cpu_isa() -> dict:
     try: flags = next((l.split(':', 1)[1].split() for l in Path('/proc/cpuinfo').read_text().splitlines() if l.startswith('flags')), [])
     except OSError: flags = []
     return dict(torch_capability=torch.backends.cpu.get_cpu_capability(), avx512='avx512f' in flags, avx512_vnni='avx512_vnni' in flags,
-                amx='amx_tile' in flags, onednn_max_cpu_isa=os.environ.get('ONEDNN_MAX_CPU_ISA'))
+                amx='amx_tile' in flags, onednn_max_cpu_isa=os.environ.get('ONEDNN_MAX_CPU_ISA'), mkl_cbwr=os.environ.get('MKL_CBWR'),
+                kernels=kernel_mode())
 
 def provenance():
     "Where and with what a result was produced: commit, versions, hardware, threads, time."

@@ -6,14 +6,14 @@ Docs: https://fabkd.github.io/fabkd/runner.html.md"""
 
 # %% ../nbs/62_runner.ipynb #7ffdeccf
 from __future__ import annotations
-import json, os, threading, time, warnings
+import contextlib, json, os, threading, time, warnings
 from pathlib import Path
-from .core import FabkdError, atomic_write_json
+from .core import FabkdError, atomic_write_json, kernel_env, PORTABLE_KERNELS
 from .studies import get_study, validate
 from .runs import new_run_dir, resume_dir, _previous_wall
 
 # %% auto #0
-__all__ = ['StudyFailed', 'injected', 'run_study', 'progress_line']
+__all__ = ['StudyFailed', 'injected', 'kernel_environment', 'run_study', 'progress_line']
 
 # %% ../nbs/62_runner.ipynb #3986f372
 class StudyFailed(RuntimeError):
@@ -23,6 +23,21 @@ def injected(study, params:dict) -> dict:
     "What papermill injects into a report: every name its parameters cell assigns, and another parameter only where its value differs."
     cell = study.presets[study.default_preset]   # a common parameter the cell leaves out: injected only when it matters (papermill warns)
     return {k: v for k, v in params.items() if k in study.declared or k == 'preset' or v != cell.get(k)}
+
+@contextlib.contextmanager
+def kernel_environment(mode:str, # one of `fabkd.core.KERNEL_MODES`
+                      ):
+    "Within the block, processes started from this one get the kernel settings of `mode`; this process's are restored after."
+    saved, wanted = {k: os.environ.get(k) for k in PORTABLE_KERNELS}, kernel_env(mode)
+    try:
+        for k in PORTABLE_KERNELS:
+            if k in wanted: os.environ[k] = wanted[k]
+            else: os.environ.pop(k, None)
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None: os.environ.pop(k, None)
+            else: os.environ[k] = v
 
 def run_study(name:str,               # registered study
               preset:str='cpu',       # smoke | cpu | full
@@ -62,7 +77,8 @@ def run_study(name:str,               # registered study
     tail = _ProgressTail(run/'progress.jsonl', log, t0, expected)
     tail.start()
     try:
-        with warnings.catch_warnings():   # papermill warns that `executed.ipynb.part` does not end in .ipynb: it is renamed when whole
+        with warnings.catch_warnings(), kernel_environment(params['kernels']):   # papermill warns that `executed.ipynb.part` does
+                                                                                   # not end in .ipynb: it is renamed when whole
             warnings.filterwarnings('ignore', message=r'The specified file .* does not end in one of')
             pm.execute_notebook(str(study.path), str(part), parameters={**injected(study, params), 'run_dir': str(run)},
                                 kernel_name='python3',

@@ -109,14 +109,23 @@ def key_metrics(res:dict) -> dict:
            and not any(t in k for t in _TIMING) and (not k.startswith('kd.') or k.endswith('_test_accuracy'))}
     return {**out, 'wall time (min)': round(res['wall_seconds']/60, 1)}
 
+def _kernels(res:dict) -> str: return res.get('provenance', {}).get('cpu_isa', {}).get('kernels', 'native')
+
 def _comparison(previous:dict, res:dict) -> str:
     now, before = key_metrics(res), previous['metrics']
     rows = [dict(metric=k, previous=before[k], this_run=now[k], change=now[k] - before[k]) for k in now if k in before]
     cpu, cpu_before = res.get('provenance', {}).get('cpu'), previous.get('cpu')
+    kernels, kernels_before = _kernels(res), previous.get('kernels', 'native')   # runs before the setting all ran native kernels
     if cpu_before == cpu: where = ''
     elif cpu_before is None: where = f"; the previous run's CPU was not recorded (this run: {cpu})"
+    elif kernels == kernels_before == 'portable':
+        where = (f"; ⚠ **on another CPU** ({cpu_before}, this run: {cpu}), both with portable kernels: the instruction set is pinned, "
+                 "but whether the two CPUs then train to the same weights is not measured here")
     else: where = (f"; ⚠ **on another CPU** ({cpu_before}, this run: {cpu}): the same seed trains to other weights there, "
                    "so a difference is not the code's alone")
+    if kernels != kernels_before:
+        where += (f"; ⚠ **other CPU kernels** ({kernels_before}, this run: {kernels}): they train the same seed to other weights, "
+                  "so a difference is not the code's alone")
     return (f"**Compared with the previous published run** `{previous['run_id']}` (same preset and data, commit "
             f"`{str(previous['commit'])[:10]}`{where}; timings are left out, they belong to `make bench`):\n\n" + md_table(rows))
 
@@ -159,7 +168,8 @@ def parameters_markdown(res:dict, study) -> str:
 # %% ../nbs/75_site.ipynb #5858a113
 def _history_record(res:dict) -> dict:
     return dict(run_id=res['run_id'], preset=res['preset'], data=res['parameters'].get('data'), commit=res['provenance'].get('git_commit'),
-                time_utc=res['provenance'].get('time_utc'), cpu=res['provenance'].get('cpu'), metrics=key_metrics(res))
+                time_utc=res['provenance'].get('time_utc'), cpu=res['provenance'].get('cpu'), kernels=_kernels(res),
+                metrics=key_metrics(res))
 
 def _previous(history:list, res:dict) -> dict|None:
     "The newest earlier published run with the same preset and data."
@@ -208,7 +218,8 @@ def study_page(run:Path, res:dict, previous:dict|None=None) -> nbformat.Notebook
     title, _, intro = first.source.partition('\n') if first.cell_type == 'markdown' and first.source.startswith('# ') else ('', '', '')
     prov = res['provenance']
     head = (f"> **Run** `{res['run_id']}` · **preset** `{res['preset']}` · **data** `{res['parameters'].get('data')}` · "
-            f"**commit** `{str(prov.get('git_commit'))[:10]}` · **CPU** {prov.get('cpu')} · **GPU** {prov.get('gpu') or 'none'} · "
+            f"**commit** `{str(prov.get('git_commit'))[:10]}` · **CPU** {prov.get('cpu')}"
+            + ('' if _kernels(res) == 'native' else f" ({_kernels(res)} kernels)") + f" · **GPU** {prov.get('gpu') or 'none'} · "
             f"**wall time** {res['wall_seconds']/60:.1f} min. Every number below was printed by this run (`{res['study']}.results.json`).")
     body = [c for c in (rest if title else nb.cells) if not {'parameters', 'injected-parameters'} & set(c.metadata.get('tags', []))]
     md = nbformat.v4.new_markdown_cell

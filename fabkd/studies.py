@@ -117,6 +117,8 @@ COMMON_PARAMS = {
     'nproc': Param(int, _rng(1, 64, integer=True), 'DDP processes per training (1: one process; the batch is split over them)', default=1),
     'train_jobs': Param(int, _rng(1, 64, integer=True), 'independent trainings run side by side, each in a process of its own with '
                         'threads / train_jobs torch threads (1: one after another; capped by `threads`)', default=1),
+    'kernels': Param(str, _in('native', 'portable'), "CPU kernels: native (what this CPU does fastest) or portable (AVX2 on every x86 CPU: "
+                     "fabkd.core.PORTABLE_KERNELS, set by `fabkd study run` before the report starts)", default='native'),
 }
 # and every study that distils from a teacher (its notebook's `fabkd.teacher` metadata says how the teacher is built) takes these
 TEACHER_PARAMS = {

@@ -13,7 +13,7 @@ import pandas as pd
 import torch
 import torchvision
 from .core import (FabkdError, check_choice, check_range, save_weights, load_weights, atomic_write_json, provenance, seed_everything,
-                        pid_alive, TMP_PREFIX)
+                        pid_alive, TMP_PREFIX, kernel_mode)
 from .data import make_dls
 from .models import MODELS, create_model, imagenet_weights, load_model
 from .learner import RECIPES
@@ -55,6 +55,7 @@ def teacher_spec(arch:str,            # one of `MODELS`
     check_range('epochs', epochs, 1, integer=True); check_range('bs', bs, 1, integer=True)
     if patience is not None: check_range('patience', patience, 1, integer=True)
     extra = {} if patience is None else dict(patience=int(patience))   # only when set: entries banked without it keep their keys
+    if kernel_mode() != 'native': extra['kernels'] = kernel_mode()      # other kernels train other weights (fabkd.core)
     return dict(**extra, format=BANK_FORMAT, arch=arch, num_classes=splits.c, stem=stem, data=splits.train.name,
                 data_sha256=data_fingerprint(splits),
                 size=int(splits.train.size), n_train=len(splits.train), init=_init(arch, pretrained), recipe=recipe,

@@ -211,6 +211,21 @@ def test_a_study_is_one_notebook(tmp_path):
         assert studies_summary(tmp_path/'latest').study.tolist() == ['toy']
     finally: STUDIES.pop('toy', None)
 
+def test_portable_kernels_reach_the_report(tmp_path):
+    """`-p kernels portable`: `fabkd study run` starts the report's process with them, and its provenance says so
+    (a report asked for kernels its process does not run stops: `50_report`)."""
+    import platform
+    from fabkd.sweeps import example_study
+    folder = example_study(tmp_path/'mine')
+    env = {**os.environ, 'FABKD_STUDIES': str(folder)}
+    r = subprocess.run([FABKD, 'study', 'run', 'toy', '--preset', 'cpu', '-p', 'kernels', 'portable', '--out-root', str(tmp_path/'runs')],
+                       capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr[-2000:]
+    (run,) = (tmp_path/'runs'/'toy').iterdir()
+    res = load_results(run)
+    assert json.loads((run/'params.json').read_text())['kernels'] == res['provenance']['cpu_isa']['kernels'] == 'portable'
+    if platform.machine() == 'x86_64': assert res['provenance']['cpu_isa']['torch_capability'] == 'AVX2'
+
 _TRAINING_CALL = re.compile(r'(?<![\w.])(train_model|kd_sweep|budget_curve|transfer_arms|omitted_class_run|recover|Compressor|teacher_for)\(')
 
 def _call_args(src:str, open_at:int) -> str:
