@@ -20,7 +20,8 @@ warnings.filterwarnings('ignore', message=r'`torch\.jit\.script` is deprecated',
 __all__ = ['TMP_PREFIX', 'PORTABLE_KERNELS', 'KERNEL_MODES', 'FabkdError', 'check_choice', 'check_range', 'seed_everything',
            'set_threads', 'default_device', 'fabkd_home', 'project_root', 'shown_path', 'atomic_path',
            'atomic_write_text', 'atomic_write_json', 'clean_stale', 'pid_alive', 'progress', 'save_weights',
-           'load_weights', 'kernel_env', 'kernel_mode', 'git_commit', 'cpu_name', 'cpu_isa', 'provenance']
+           'load_weights', 'kernel_env', 'kernel_mode', 'check_kernels', 'git_commit', 'cpu_name', 'cpu_isa',
+           'provenance']
 
 # %% ../nbs/00_core.ipynb #043f321e
 class FabkdError(ValueError):
@@ -238,6 +239,16 @@ def kernel_mode(env=None, # an environment (default: this process's)
     env = os.environ if env is None else env
     if all(env.get(k) == v for k, v in PORTABLE_KERNELS.items()): return 'portable'
     return 'native' if not any(k in env for k in PORTABLE_KERNELS) else 'custom'
+
+def check_kernels(wanted:str, # the kernels a run asks for, one of `KERNEL_MODES`
+                  how:str,    # how to start a process with them, for the message
+                 ):
+    "Raise when this process does not run the `wanted` kernels: they are set before a process starts, never inside it."
+    check_choice('kernels', wanted, KERNEL_MODES)
+    if kernel_mode() != wanted:
+        settings = ', '.join(f'{k}={os.environ.get(k)}' for k in PORTABLE_KERNELS)
+        raise FabkdError(f"kernels={wanted!r} is not valid in this process, which runs {kernel_mode()} kernels ({settings}); "
+                         f"allowed: the kernels the process started with: {how}.")
 
 # %% ../nbs/00_core.ipynb #470081a7
 _PKGS = ('torch', 'torchvision', 'fastai', 'fastcore', 'numpy', 'scikit-learn', 'torch-pruning',

@@ -6,11 +6,11 @@ Docs: https://fabkd.github.io/fabkd/report.html.md"""
 
 # %% ../nbs/50_report.ipynb #318d7e42
 from __future__ import annotations
-import json, os, time
+import json, time
 from pathlib import Path
 import numpy as np
 import pandas as pd
-from .core import FabkdError, atomic_write_json, atomic_path, provenance, check_choice, check_range, kernel_mode, PORTABLE_KERNELS
+from .core import FabkdError, atomic_write_json, atomic_path, provenance, check_choice, check_range, kernel_mode, check_kernels
 
 # %% auto #0
 __all__ = ['RESULTS_SCHEMA', 'CLAIM_UNITS', 'KD_NOT_MEANINGFUL', 'KD_TEACHER_AT_CHANCE', 'KD_NOT_CONVERGED', 'CONVERGED_TAIL',
@@ -76,11 +76,8 @@ def _show_png(path):
 class Report:
     "Collects a study run's numbers, tables, figures and seed claims; writes `results.json`."
     def __init__(self, run_dir, study:str, preset:str, parameters:dict, checkpoints:bool=True):
-        if 'kernels' in parameters and parameters['kernels'] != kernel_mode():   # before the run folder exists
-            settings = ', '.join(f'{k}={os.environ.get(k)}' for k in PORTABLE_KERNELS)
-            raise FabkdError(f"kernels={parameters['kernels']!r} is not valid in this process, which runs {kernel_mode()} kernels "
-                             f"({settings}); allowed: the kernels the process started with: run it with "
-                             f"`fabkd study run {study} -p kernels {parameters['kernels']}`, which sets them.")
+        if 'kernels' in parameters:   # before the run folder exists
+            check_kernels(parameters['kernels'], f"run it with `fabkd study run {study} -p kernels {parameters['kernels']}`, which sets them")
         self.run_dir = Path(run_dir); self.run_dir.mkdir(parents=True, exist_ok=True)
         self.run = None   # the run's context, which the report passes to every training (`train_model(..., run=rep.run)`)
         if checkpoints:   # every finished training becomes a checkpoint, so `--resume` can continue a killed run; trainings

@@ -13,7 +13,7 @@ import pandas as pd
 import torch
 import torchvision
 from .core import (FabkdError, check_choice, check_range, save_weights, load_weights, atomic_write_json, provenance, seed_everything,
-                        pid_alive, TMP_PREFIX, kernel_mode)
+                        pid_alive, TMP_PREFIX, kernel_mode, check_kernels, PORTABLE_KERNELS)
 from .data import make_dls
 from .models import MODELS, create_model, imagenet_weights, load_model
 from .learner import RECIPES
@@ -209,6 +209,8 @@ def build_teacher(name:str,                # registered study
     from fabkd.data import load_splits
     from fabkd.studies import get_study, validate
     params = validate(get_study(name), preset, overrides)
+    check_kernels(params['kernels'], f"`env {' '.join(f'{k}={v}' for k, v in PORTABLE_KERNELS.items())} fabkd teachers build {name} "
+                  "-p kernels portable`" if params['kernels'] == 'portable' else f"unset {', '.join(PORTABLE_KERNELS)} first")
     set_threads(params['threads'])
     sp = load_splits(params['data'], size=params['size'], n_per_class=params['n_per_class'], seed=params['seed'],
                      data_root=params['data_root'])
