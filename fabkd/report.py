@@ -77,7 +77,8 @@ class Report:
     "Collects a study run's numbers, tables, figures and seed claims; writes `results.json`."
     def __init__(self, run_dir, study:str, preset:str, parameters:dict, checkpoints:bool=True):
         if 'kernels' in parameters:   # before the run folder exists
-            check_kernels(parameters['kernels'], f"run it with `fabkd study run {study} -p kernels {parameters['kernels']}`, which sets them")
+            k = parameters['kernels']
+            check_kernels(k, f"run it with `fabkd study run {study} -p kernels {k}`, which sets them")
         self.run_dir = Path(run_dir); self.run_dir.mkdir(parents=True, exist_ok=True)
         self.run = None   # the run's context, which the report passes to every training (`train_model(..., run=rep.run)`)
         if checkpoints:   # every finished training becomes a checkpoint, so `--resume` can continue a killed run; trainings
