@@ -77,8 +77,9 @@ def run_study(name:str,               # registered study
     tail = _ProgressTail(run/'progress.jsonl', log, t0, expected)
     tail.start()
     try:
-        with warnings.catch_warnings(), kernel_environment(params['kernels']):   # papermill warns that `executed.ipynb.part` does
-                                                                                   # not end in .ipynb: it is renamed when whole
+        # the report's process starts with the run's kernel settings; papermill warns that `executed.ipynb.part` does not end
+        # in .ipynb: it is renamed when whole
+        with warnings.catch_warnings(), kernel_environment(params['kernels']):
             warnings.filterwarnings('ignore', message=r'The specified file .* does not end in one of')
             pm.execute_notebook(str(study.path), str(part), parameters={**injected(study, params), 'run_dir': str(run)},
                                 kernel_name='python3',
