@@ -72,7 +72,10 @@ def _page_notes(res:dict) -> str:
                          "trained once and reused by every run that needs it).",
                  'trained': f"trained in this run and added to the teacher bank (entry `{m.get('teacher.bank_key')}`).",
                  'teacher_weights': f"a teacher trained elsewhere (`teacher_weights` = `{res['parameters'].get('teacher_weights')}`)."}
-        lines.append(f"> **Teacher** {m.get('teacher.arch')}: " + where.get(src, src))
+        chosen = ('' if not m.get('teacher.candidate_seeds') else
+                  f" Seed {m.get('teacher.seed')}, chosen on validation accuracy among seeds " +
+                  ', '.join(f"{s} ({a:.3f})" for s, a in zip(m['teacher.candidate_seeds'], m['teacher.candidate_valid_accuracy'])) + '.')
+        lines.append(f"> **Teacher** {m.get('teacher.arch')}: " + where.get(src, src) + chosen)
     for pair in _kd_pairs(res):
         g = lambda k: m.get(f'kd.{pair}.{k}')
         lines.append(f"> **KD {pair.replace('->', ' → ')}**: {g('verdict')} — teacher {g('teacher_test_accuracy'):.3f} "

@@ -31,6 +31,10 @@ def _in(*allowed): return lambda n, v: check_choice(n, v, allowed)
 def _rng(lo=None, hi=None, **kw): return lambda n, v: check_range(n, v, lo, hi, **kw)
 def _each(check): return lambda n, v: [check(n, x) for x in v]
 
+def _seed_list(n, v):
+    if not v: raise FabkdError(f"{n}=[] is not valid; allowed: one or more seeds, or None.")
+    return _each(_rng(0, 2**32 - 1, integer=True))(n, v)
+
 # %% ../nbs/60_studies.ipynb #206b17bf
 def _folder(name, v):
     if not Path(v).is_dir(): raise FabkdError(f"{name}={v!r} is not valid; allowed: an existing folder.")
@@ -129,6 +133,8 @@ TEACHER_PARAMS = {
     'teacher_recipe': Param(str, _in(*_RECIPES), "the teacher's own training recipe (None: the students' `recipe`)", nullable=True),
     'teacher_patience': Param(int, _rng(1, integer=True), "stop the teacher's training after this many epochs without a better validation "
                               "accuracy (None: its whole budget)", nullable=True),
+    'teacher_seeds': Param(list, _seed_list, "train the teacher with each of these seeds and keep the one with the best validation "
+                           "accuracy (None: one teacher, of `seed`)", nullable=True),
 }
 
 # %% ../nbs/60_studies.ipynb #b3875cef
@@ -196,6 +202,9 @@ def validate(study:Study, preset:str='cpu', overrides:dict|None=None) -> dict:
         p = spec[k]; v = _coerce(k, p, v)
         if p.check is not None and v is not None: p.check(k, v)
         params[k] = v
+    if params.get('teacher_seeds') and params.get('teacher_weights'):
+        raise FabkdError(f"teacher_seeds={params['teacher_seeds']} is not valid with teacher_weights={params['teacher_weights']!r}; "
+                         "allowed: one of them (a trained teacher is not chosen among seeds).")
     if params.get('nproc', 1) > 1 and params.get('train_jobs', 1) > 1:
         raise FabkdError(f"train_jobs={params['train_jobs']} is not valid with nproc={params['nproc']}; "
                          "allowed: train_jobs=1 when a training uses DDP.")

@@ -193,9 +193,18 @@ def teacher_for(study:str,   # registered study
         res = TrainResult(model, pd.DataFrame(columns=['accuracy', 'macro_f1']).rename_axis('epoch'), -1, valid, valid, test, 0.0)
         info = dict(key=None, source='teacher_weights', arch=args['arch'], epochs=None, path=str(params['teacher_weights']))
     else:
-        res, info = (bank or TeacherBank()).get(splits=splits, **args, run=run if run is not None or rep is None else rep.run)
+        bank, run = bank or TeacherBank(), run if run is not None or rep is None else rep.run
+        tried = [(s, *bank.get(splits=splits, **dict(args, seed=s), run=run)) for s in params.get('teacher_seeds') or [args['seed']]]
+        chosen, res, info = max(tried, key=lambda t: t[1].best_valid['accuracy'])   # on validation, never test; a tie: the first
+        if len(tried) > 1:
+            seed_everything(args['seed'])   # what follows does not depend on which seed won
+            info = dict(info, seed=chosen, candidates=[dict(seed=s, valid_accuracy=r.best_valid['accuracy']) for s, r, _ in tried])
     if rep is not None:
         rep.metric('teacher.source', info['source']); rep.metric('teacher.bank_key', info['key']); rep.metric('teacher.arch', info['arch'])
+        if 'candidates' in info:
+            rep.metric('teacher.seed', info['seed'])
+            rep.metric('teacher.candidate_seeds', [c['seed'] for c in info['candidates']])
+            rep.metric('teacher.candidate_valid_accuracy', [c['valid_accuracy'] for c in info['candidates']])
     return res, info
 
 # %% ../nbs/15_teachers.ipynb #cb9ff0ba
