@@ -196,7 +196,7 @@ def teacher_for(study:str,   # registered study
         bank, run = bank or TeacherBank(), run if run is not None or rep is None else rep.run
         tried = [(s, *bank.get(splits=splits, **dict(args, seed=s), run=run)) for s in params.get('teacher_seeds') or [args['seed']]]
         chosen, res, info = max(tried, key=lambda t: t[1].best_valid['accuracy'])   # on validation, never test; a tie: the first
-        if len(tried) > 1:
+        if params.get('teacher_seeds'):   # even one seed: the page names it, and the students' RNG does not follow it
             seed_everything(args['seed'])   # what follows does not depend on which seed won
             info = dict(info, seed=chosen, candidates=[dict(seed=s, valid_accuracy=r.best_valid['accuracy']) for s, r, _ in tried])
     if rep is not None:
