@@ -151,8 +151,9 @@ def main(argv=None):
                 from fabkd.teachers import build_teacher
                 res, info = build_teacher(args.name, args.preset, dict(args.p), bank=bank)
                 where = 'already in' if info['source'] == 'bank' else 'trained into'
-                chosen = ('' if 'candidates' not in info else f"; seed {info['seed']}, chosen on validation accuracy among seeds "
-                          + ', '.join(f"{c['seed']} ({c['valid_accuracy']:.3f})" for c in info['candidates']))
+                from fabkd.site import seed_choice
+                chosen = ('' if 'candidates' not in info else '; ' + seed_choice(info['seed'], [c['seed'] for c in info['candidates']],
+                                                                                [c['valid_accuracy'] for c in info['candidates']]))
                 print(f"{info['arch']} for {args.name} ({args.preset}): {where} the bank, "
                       f"entry {info['key']}; validation accuracy {res.best_valid['accuracy']:.3f}, test {res.test['accuracy']:.3f}{chosen}")
         elif args.cmd == 'site':

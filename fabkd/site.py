@@ -14,7 +14,7 @@ from .core import FabkdError, project_root, atomic_write_text, atomic_write_json
 from .studies import STUDIES
 
 # %% auto #0
-__all__ = ['latest_runs', 'md_table', 'best_compression', 'claim_counts', 'key_metrics', 'findings_markdown',
+__all__ = ['latest_runs', 'md_table', 'seed_choice', 'best_compression', 'claim_counts', 'key_metrics', 'findings_markdown',
            'parameters_markdown', 'quiet_outputs', 'relative_outputs', 'study_page', 'publish_latest',
            'studies_summary', 'site_pages', 'build_preview', 'build_site']
 
@@ -58,6 +58,13 @@ def md_table(rows:list,      # dicts, one per row
     out = ['| ' + ' | '.join(cols) + ' |', '|' + '---|'*len(cols)]
     return '\n'.join(out + ['| ' + ' | '.join(_fmt(r.get(k)) for k in cols) + ' |' for r in rows])
 
+def seed_choice(seed:int, # the teacher seed kept
+                seeds:list, # every candidate seed
+                valid:list, # their validation accuracies, in the same order
+               ) -> str:
+    "How a page or the command line names a teacher chosen among seeds (`teacher_seeds`)."
+    return f"seed {seed}, chosen on validation accuracy among seeds " + ', '.join(f"{s} ({a:.3f})" for s, a in zip(seeds, valid))
+
 def _page_notes(res:dict) -> str:
     "What a reader must know before any table: uncommitted code, and each teacher -> student KD verdict."
     lines = []
@@ -73,8 +80,7 @@ def _page_notes(res:dict) -> str:
                  'trained': f"trained in this run and added to the teacher bank (entry `{m.get('teacher.bank_key')}`).",
                  'teacher_weights': f"a teacher trained elsewhere (`teacher_weights` = `{res['parameters'].get('teacher_weights')}`)."}
         chosen = ('' if not m.get('teacher.candidate_seeds') else
-                  f" Seed {m.get('teacher.seed')}, chosen on validation accuracy among seeds " +
-                  ', '.join(f"{s} ({a:.3f})" for s, a in zip(m['teacher.candidate_seeds'], m['teacher.candidate_valid_accuracy'])) + '.')
+                  ' S' + seed_choice(m['teacher.seed'], m['teacher.candidate_seeds'], m['teacher.candidate_valid_accuracy'])[1:] + '.')
         lines.append(f"> **Teacher** {m.get('teacher.arch')}: " + where.get(src, src) + chosen)
     for pair in _kd_pairs(res):
         g = lambda k: m.get(f'kd.{pair}.{k}')
