@@ -20,8 +20,8 @@ from .learner import RECIPES
 from .train import TrainResult, train_model
 
 # %% auto #0
-__all__ = ['BANK_FORMAT', 'bank_root', 'data_fingerprint', 'teacher_spec', 'teacher_key', 'TeacherBank', 'load_teacher',
-           'teacher_for', 'build_teacher']
+__all__ = ['BANK_FORMAT', 'BANK_THREADS', 'bank_root', 'data_fingerprint', 'teacher_spec', 'teacher_key', 'TeacherBank',
+           'load_teacher', 'teacher_for', 'build_teacher']
 
 # %% ../nbs/15_teachers.ipynb #d997f77d
 BANK_FORMAT = 1   # version of an entry's layout; a new layout misses every old entry instead of misreading it
@@ -38,6 +38,8 @@ def data_fingerprint(splits) -> str:
         h.update(np.ascontiguousarray(part.x).tobytes()); h.update(np.asarray(part.y, dtype=np.int64).tobytes())
     h.update(json.dumps(list(splits.classes)).encode())
     return h.hexdigest()
+
+BANK_THREADS = 2   # the studies' default `threads` (fabkd.studies.COMMON_PARAMS): a teacher trained so has no `threads` in its key
 
 def teacher_spec(arch:str,            # one of `MODELS`
                  splits,              # the `Splits` it trains on
@@ -56,6 +58,7 @@ def teacher_spec(arch:str,            # one of `MODELS`
     if patience is not None: check_range('patience', patience, 1, integer=True)
     extra = {} if patience is None else dict(patience=int(patience))   # only when set: entries banked without it keep their keys
     if kernel_mode() != 'native': extra['kernels'] = kernel_mode()      # other kernels train other weights (fabkd.core)
+    if torch.get_num_threads() != BANK_THREADS: extra['threads'] = torch.get_num_threads()   # other threads, other weights
     return dict(**extra, format=BANK_FORMAT, arch=arch, num_classes=splits.c, stem=stem, data=splits.train.name,
                 data_sha256=data_fingerprint(splits),
                 size=int(splits.train.size), n_train=len(splits.train), init=_init(arch, pretrained), recipe=recipe,
