@@ -51,12 +51,15 @@ def teacher_spec(arch:str,            # one of `MODELS`
                  aug_variants:int|None=4, # fixed augmentations per training image (None: unlimited)
                  pretrained:bool=False, # start from torchvision's ImageNet weights (`fabkd.models.imagenet_weights`)
                  patience:int|None=None, # early stopping on validation (None: train the whole budget)
+                 lr:float|None=None,  # peak learning rate (None: the recipe's)
                 ) -> dict:
     "Everything that decides a teacher's weights, checked."
     check_choice('arch', arch, MODELS); check_choice('recipe', recipe, RECIPES); check_choice('stem', stem, ['imagenet', 'cifar'])
     check_range('epochs', epochs, 1, integer=True); check_range('bs', bs, 1, integer=True)
     if patience is not None: check_range('patience', patience, 1, integer=True)
+    if lr is not None: check_range('lr', lr, 1e-6, 1.0)
     extra = {} if patience is None else dict(patience=int(patience))   # only when set: entries banked without it keep their keys
+    if lr is not None: extra['lr'] = float(lr)                          # only when set, as patience
     if kernel_mode() != 'native': extra['kernels'] = kernel_mode()      # other kernels train other weights (fabkd.core)
     if torch.get_num_threads() != BANK_THREADS: extra['threads'] = torch.get_num_threads()   # other threads, other weights
     return dict(**extra, format=BANK_FORMAT, arch=arch, num_classes=splits.c, stem=stem, data=splits.train.name,
@@ -122,11 +125,11 @@ class TeacherBank:
         os.rename(tmp, dest)
         return dest
     def get(self, arch:str, splits, epochs:int, recipe:str='one_cycle', seed:int=0, stem:str='imagenet', bs:int=64,
-            aug_variants:int|None=4, pretrained:bool=False, patience:int|None=None,
+            aug_variants:int|None=4, pretrained:bool=False, patience:int|None=None, lr:float|None=None,
             run=None, # the study run's context (`Report.run`, see `fabkd.train.RunContext`): checkpoints, DDP processes, progress
            ) -> tuple:
         "`(TrainResult, info)` for this teacher: from the bank when there, else trained (as a study would) and banked."
-        spec = teacher_spec(arch, splits, epochs, recipe, seed, stem, bs, aug_variants, pretrained, patience)
+        spec = teacher_spec(arch, splits, epochs, recipe, seed, stem, bs, aug_variants, pretrained, patience, lr)
         nproc = run.nproc if run is not None else 1
         if nproc > 1: spec['nproc'] = nproc   # trained with DDP: another teacher (only then, so older keys hold)
         key = teacher_key(spec)
@@ -142,7 +145,7 @@ class TeacherBank:
             else:
                 dls = make_dls(splits, bs=bs, seed=seed, aug_variants=aug_variants)
                 res = train_model(_build(arch, splits.c, stem, spec['init']), dls, epochs=epochs, recipe=recipe, seed=seed,
-                                  patience=patience,
+                                  patience=patience, lr=lr,
                                   name=f'teacher/{key}', run=run)
                 res.model.eval()
                 self.save(key, spec, res)
