@@ -18,8 +18,8 @@ from .core import FabkdError, check_choice, check_range
 __all__ = ['DEFECT_CLASSES', 'DEFECT_DIFFICULTY', 'IMG_EXTS', 'CIFAR_URLS', 'HOUSEHOLD_CLASSES', 'DATASETS', 'MIN_PER_CLASS',
            'SPLIT_NAMES', 'ImageData', 'defect_image', 'make_defects', 'write_imagefolder', 'load_imagefolder',
            'load_digits_rgb', 'safe_unpickle', 'load_cifar', 'write_fake_cifar', 'Splits', 'stratified_split',
-           'load_splits', 'resize_data', 'kfold_indices', 'calibration_indices', 'ImageDataset', 'channel_stats',
-           'make_dls', 'FolderScan', 'scan_folder', 'read_folder']
+           'per_class_subset', 'load_splits', 'resize_data', 'kfold_indices', 'calibration_indices', 'ImageDataset',
+           'channel_stats', 'make_dls', 'FolderScan', 'scan_folder', 'read_folder']
 
 # %% ../nbs/01_data.ipynb #d02460cf
 @dataclass
@@ -358,9 +358,20 @@ def stratified_split(data:ImageData, # data to split
     a, b = train_test_split(np.arange(len(data)), test_size=pct, stratify=data.y, random_state=seed)
     return data.subset(np.sort(a)), data.subset(np.sort(b))
 
+def per_class_subset(data:ImageData, # data to thin out
+                     n:int,          # images kept per class, at most
+                     seed:int=0,     # which images are kept
+                    ) -> ImageData:
+    "At most `n` images of each class, drawn with `seed`, in their original order; `data` itself when no class has more."
+    check_range('n', n, 1, integer=True)
+    if data.class_counts().max() <= n: return data
+    rng = np.random.default_rng(seed)
+    keep = [rng.permutation(np.flatnonzero(data.y == c))[:n] for c in range(data.c)]
+    return data.subset(np.sort(np.concatenate(keep)))
+
 def load_splits(data:str='defects',   # one of `DATASETS`
                 size:int=64,          # image side in pixels, 32–224
-                n_per_class:int=200,  # generated data: training+validation images per class
+                n_per_class:int=200,  # training+validation images per class (generated data draws them; digits keeps at most this many)
                 n_test_per_class:int|None=None, # generated data: test images per class (default n_per_class//2)
                 valid_pct:float=0.2,  # fraction of the training data held out for validation
                 test_pct:float=0.2,   # digits / ImageFolder without test/: fraction held out for test
@@ -385,6 +396,7 @@ def load_splits(data:str='defects',   # one of `DATASETS`
         test = make_defects(n_test, size, seed, nc, start=n_per_class)  # disjoint indices: unseen images
     elif data == 'digits':
         trainval, test = stratified_split(load_digits_rgb(size), test_pct, seed)
+        trainval = per_class_subset(trainval, n_per_class, seed)   # a quick run on fewer images; the test split stays whole
     elif data == 'imagefolder':
         root = Path(data_root)
         if (root/'train').is_dir() and (root/'test').is_dir():

@@ -114,7 +114,7 @@ COMMON_PARAMS = {
     'data': Param(str, _in(*DATASETS), 'dataset name', default='digits'),
     'data_root': Param(str, None, 'folder holding cifar*/household/imagefolder data', nullable=True),
     'size': Param(int, _rng(32, 224, integer=True), 'image side in pixels', default=32),
-    'n_per_class': Param(int, _rng(2, integer=True), 'generated data: images per class', default=150),
+    'n_per_class': Param(int, _rng(2, integer=True), 'training+validation images per class (digits: at most, a subset)', default=150),
     'seed': Param(int, _rng(0, 2**32 - 1, integer=True), 'base seed', default=0),
     'threads': Param(int, _rng(1, 64, integer=True), 'torch threads', default=2),
     'bs': Param(int, _rng(1, 4096, integer=True), 'batch size', default=64),

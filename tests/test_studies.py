@@ -28,7 +28,7 @@ def test_all_studies_at_smoke_preset(smoke_runs):
     (['study', 'run', 'small_cnn_kd', '--preset', 'full'], 'data_root=None is not valid'),
     (['study', 'run', 'small_cnn_kd', '--preset', 'smoke', '-p', 'pretrained', 'true'], "pretrained=True is not valid at preset 'smoke'"),
     (['study', 'run', 'small_cnn_kd', '--preset', 'smoke', '-p', 'kd_modes', 'online'], "kd_modes='online' is not valid"),
-    (['study', 'run', 'small_cnn_kd', '--preset', 'smoke', '-p', 'nproc', '3'], 'bs=32 is not valid with nproc=3'),
+    (['study', 'run', 'small_cnn_kd', '--preset', 'smoke', '-p', 'nproc', '3'], 'bs=16 is not valid with nproc=3'),
     (['study', 'run', 'small_cnn_kd', '--preset', 'smoke', '-p', 'teacher_seeds', '0,-1'], 'teacher_seeds=-1 is not valid'),
     (['study', 'run', '--all', '--preset', 'huge'], "preset='huge' is not valid"),
     (['study', 'run', 'kd_controls', '--preset', 'smoke', '-p', 'unlabeled_root', '/no/such/folder'], "unlabeled_root='/no/such/folder' is not valid"),
