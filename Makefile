@@ -36,7 +36,7 @@ browser:
 ## notebooks in sync, notebook tests (slow cells skipped), then pytest
 test: $(STAMP) browser
 	$(PY) tools/check_sync.py
-	# two notebooks at a time, one torch thread each: two 2-thread kernels on 2 cores took 252 s against 211 (one run each, AMD EPYC, alone)
+	# two notebooks at a time, one torch thread each: two 2-thread kernels on 2 cores took 252 s against 211 (one run each, AMD EPYC with AVX-512, alone)
 	OMP_NUM_THREADS=1 $(BIN)/nbdev-test --n-workers 2 --timing
 	$(BIN)/pytest -q --durations=12
 

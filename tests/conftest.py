@@ -7,7 +7,7 @@ os.environ.setdefault('OMP_NUM_THREADS', '2')
 os.environ['FABKD_CACHE'] = tempfile.mkdtemp(prefix='fabkd-cache-')
 
 FABKD = str(Path(sys.executable).parent/'fabkd')
-# each smoke run's wall seconds, two side by side on 2 cores, one thread each, nothing else running (AMD EPYC, commit f64258e;
+# each smoke run's wall seconds, two side by side on 2 cores, one thread each, nothing else running (AMD EPYC with AVX-512, commit f64258e;
 # fabgaurd_defects on one seed, 504441e, alone): a schedule, not a result
 SMOKE_SECONDS = dict(cifar10_kd_quant=127, fabgaurd_defects=94, udacisense_pipelines=90, resnet_prune_quant=81, kd_controls=75,
                      small_cnn_kd=65, compress=61)
