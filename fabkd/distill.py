@@ -6,7 +6,8 @@ Docs: https://fabkd.github.io/fabkd/distill.html.md"""
 
 # %% ../nbs/10_distill.ipynb #a3dca130
 from __future__ import annotations
-import time
+import hashlib, time
+import numpy as np
 import pandas as pd
 import torch
 import torch.nn.functional as F
@@ -15,8 +16,8 @@ from .core import FabkdError, check_range, check_choice, seed_everything
 from .learner import TeacherCallback
 
 # %% auto #0
-__all__ = ['UNLABELED', 'KD_MODES', 'kd_loss', 'KDCallback', 'TeacherLogitCache', 'attention_map', 'FeatureKDCallback',
-           'kd_sweep', 'summarize', 'budget_curve', 'kd_gain']
+__all__ = ['UNLABELED', 'KD_MODES', 'kd_loss', 'KDCallback', 'logits_fingerprint', 'TeacherLogitCache', 'attention_map',
+           'FeatureKDCallback', 'kd_sweep', 'summarize', 'budget_curve', 'kd_gain']
 
 # %% ../nbs/10_distill.ipynb #ca70e31a
 UNLABELED = -100   # the label of an image that has none: cross-entropy's ignore_index, so only the soft term sees it
@@ -84,29 +85,56 @@ class KDCallback(TeacherCallback):
     def after_cancel_fit(self): self._restore()
 
 # %% ../nbs/10_distill.ipynb #ac99f6fa
+_LOGIT_MEMO, _LOGIT_MEMO_SIZE = {}, 8   # fingerprint -> logits: the latest caches of this process
+
+def _tensor_bytes(t:torch.Tensor) -> memoryview:
+    "A tensor's raw bytes, whatever its dtype."
+    return memoryview(t.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy())
+
+def logits_fingerprint(teacher:nn.Module, # frozen teacher
+                       dataset,           # the training `ImageDataset`
+                       bs:int, device,    # how the logits are computed
+                      ) -> str:
+    "A digest of everything a `TeacherLogitCache`'s logits depend on: the teacher's weights, the images, their views and normalization."
+    h = hashlib.blake2b(digest_size=16)
+    h.update(repr((type(teacher).__name__, dataset.augment, dataset.pad, dataset.flip, dataset.n_variants, dataset.aug_seed,
+                   dataset.data.x.shape, bs, str(device), torch.get_num_threads())).encode())
+    for k, v in teacher.state_dict().items(): h.update(k.encode()); h.update(_tensor_bytes(v))
+    for t in (dataset.mean, dataset.std): h.update(_tensor_bytes(t))
+    h.update(memoryview(np.ascontiguousarray(dataset.data.x)).cast('B'))
+    return h.hexdigest()
+
 class TeacherLogitCache:
     "Teacher logits for every (training image, augmentation variant) key, computed once."
     def __init__(self, teacher:nn.Module, # frozen teacher
                  dataset,                 # the training `ImageDataset` (fixed variants or no augmentation)
                  bs:int=128,              # inference batch size
                  device=None,             # where the teacher runs
+                 reuse:bool=True,         # take the logits of an identical earlier cache of this process (False: compute anew)
                 ):
         if dataset.augment and not dataset.aug_variants:
             raise FabkdError("aug_variants=None cannot be cached: random augmentations never repeat; "
                              "allowed: make_dls(..., aug_variants=K).")
         device = device or next(teacher.parameters()).device
-        was = teacher.training; teacher.eval()
-        K, N, out = dataset.n_variants, len(dataset), []
+        K, N = dataset.n_variants, len(dataset)
         t0 = time.perf_counter()
-        with torch.no_grad():
-            for v in range(K):
-                vs = []
-                for s0 in range(0, N, bs):
-                    x = torch.stack([dataset.get(i, v if dataset.augment else None) for i in range(s0, min(N, s0 + bs))])
-                    vs.append(teacher(x.to(device)).float().cpu())
-                out.append(torch.cat(vs))
-        teacher.train(was)
-        self.logits = torch.stack(out, 1).reshape(N*K, -1)  # row index = image·K + variant, as the keys
+        key = logits_fingerprint(teacher, dataset, bs, device)
+        self.reused = reuse and key in _LOGIT_MEMO
+        if self.reused: self.logits = _LOGIT_MEMO[key]
+        else:
+            was, out = teacher.training, []
+            teacher.eval()
+            with torch.no_grad():
+                for v in range(K):
+                    vs = []
+                    for s0 in range(0, N, bs):
+                        x = torch.stack([dataset.get(i, v if dataset.augment else None) for i in range(s0, min(N, s0 + bs))])
+                        vs.append(teacher(x.to(device)).float().cpu())
+                    out.append(torch.cat(vs))
+            teacher.train(was)
+            self.logits = torch.stack(out, 1).reshape(N*K, -1)  # row index = image·K + variant, as the keys
+            _LOGIT_MEMO.pop(key, None); _LOGIT_MEMO[key] = self.logits
+            while len(_LOGIT_MEMO) > _LOGIT_MEMO_SIZE: _LOGIT_MEMO.pop(next(iter(_LOGIT_MEMO)))
         self.n_variants, self.seconds = K, time.perf_counter() - t0
     def __getitem__(self, keys): return self.logits[torch.as_tensor(keys).long().cpu()]
     def __len__(self): return len(self.logits)
