@@ -38,7 +38,8 @@ def kd_bench(size:int=64, n_per_class:int=100, rounds:int=3, threads:int=2, aug_
     teacher = create_model('resnet18', sp.c).eval()
     plain_dls = make_dls(sp, bs=64, seed=seed, aug_variants=aug_variants)
     key_dls = make_dls(sp, bs=64, seed=seed, aug_variants=aug_variants, return_keys=True)
-    t0 = time.perf_counter(); cache = TeacherLogitCache(teacher, key_dls.train.dataset, reuse=False); build = time.perf_counter() - t0   # timed: always built, never an earlier cache of this process
+    # timed: always built, never an earlier cache of this process
+    t0 = time.perf_counter(); cache = TeacherLogitCache(teacher, key_dls.train.dataset, reuse=False); build = time.perf_counter() - t0
     learners = {
         'plain': make_learner(create_model('compact_cnn', sp.c), plain_dls, cbs=[_TrainTimer()]),
         'cached': make_learner(create_model('compact_cnn', sp.c), key_dls, cbs=[_TrainTimer(), KDCallback(teacher, 4, 0.7, cache=cache)]),
