@@ -98,12 +98,12 @@ def can_distribute(model:torch.nn.Module) -> bool:
     except Exception: return False
 
 def _check_importable(objs,
-                      who:str='DDP ranks',   # the spawned processes, as the error names them
+                      who:str='DDP ranks',   # the worker processes, as the error names them
                       allowed:str='nproc=1', # what the user can choose instead
                      ):
-    "Spawned processes rebuild what they are sent by importing its class: a class defined in a notebook cannot be."
+    "Worker processes rebuild what they are sent by importing its class: a class defined in a notebook cannot be."
     import sys
-    main_has_file = hasattr(sys.modules.get('__main__'), '__file__')   # a script's __main__ is re-imported by spawn; a notebook's is not
+    main_has_file = hasattr(sys.modules.get('__main__'), '__file__')   # a script's __main__ is imported again by workers, a notebook's not
     for o in objs:
         if o is not None and type(o).__module__ == '__main__' and not main_has_file:
             raise FabkdError(f"{type(o).__name__} is defined in this notebook, and {who} cannot import it; "
@@ -133,14 +133,15 @@ def _rank_main(model, dls, job:dict) -> dict:
     finally:
         dist.destroy_process_group()
 
-def launch_ranks(entry,       # a function importable by module (spawned ranks import it)
+def launch_ranks(entry,       # a function importable by module (the ranks import it)
                  nproc:int,   # processes on this machine
                  *args,       # sent to every rank (pickled)
                 ) -> dict:
-    "Run `entry(*args)` in `nproc` spawned processes with torchrun's launcher; `{rank: return value}`, a failing rank raised here."
+    "Run `entry(*args)` in `nproc` processes started by torchrun's launcher; `{rank: return value}`, a failing rank raised here."
     from torch.distributed.launcher.api import elastic_launch, LaunchConfig
-    cfg = LaunchConfig(min_nodes=1, max_nodes=1, nproc_per_node=nproc, run_id=f'fabkd-{uuid.uuid4().hex[:8]}',
-                       rdzv_backend='c10d', rdzv_endpoint='localhost:0', max_restarts=0, monitor_interval=0.1, start_method='spawn')
+    from fabkd.train import worker_context   # forked from a server that imported fabkd once (spawned where there is none)
+    cfg = LaunchConfig(min_nodes=1, max_nodes=1, nproc_per_node=nproc, run_id=f'fabkd-{uuid.uuid4().hex[:8]}', rdzv_backend='c10d',
+                       rdzv_endpoint='localhost:0', max_restarts=0, monitor_interval=0.1, start_method=worker_context().get_start_method())
     import logging, signal, threading
     loggers = [logging.getLogger(n) for n in ('torch.distributed.elastic', 'torch.multiprocessing')]
     levels = [l.level for l in loggers]
@@ -186,7 +187,7 @@ def fit_ddp(model:torch.nn.Module, # the network to train; rank 0's best weights
                progress=None if events is None else str(events), cuda=cuda)
     t0, omp = time.perf_counter(), os.environ.get('OMP_NUM_THREADS')
     os.environ['OMP_NUM_THREADS'] = str(threads)   # what the ranks start with (Accelerate warns and sets 1 when unset)
-    from fabkd.ddp import _rank_main as entry   # by module, so spawned ranks can import it (a notebook's own would not be)
+    from fabkd.ddp import _rank_main as entry   # by module, so the ranks can import it (a notebook's own would not be)
     try: outs = launch_ranks(entry, nproc, unwrap_model(model).cpu(), dls, job)
     finally:
         if omp is None: os.environ.pop('OMP_NUM_THREADS', None)

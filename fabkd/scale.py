@@ -63,5 +63,5 @@ def allreduce_seconds(nbytes:int,   # bytes all-reduced (4 × parameters for FP3
     from fabkd.ddp import launch_ranks
     check_range('nbytes', nbytes, 4, integer=True); check_range('nproc', nproc, 2, 64, integer=True)
     check_range('iters', iters, 1, integer=True)
-    from fabkd.scale import _allreduce_rank as entry   # by module, so spawned ranks can import it
+    from fabkd.scale import _allreduce_rank as entry   # by module, so the ranks can import it
     return max(launch_ranks(entry, nproc, int(nbytes), int(iters)).values())

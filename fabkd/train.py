@@ -18,7 +18,7 @@ from .metrics import evaluate
 from .learner import TeacherCallback, fit_best
 
 # %% auto #0
-__all__ = ['TrainResult', 'train_model', 'RunCheckpoints', 'RunContext', 'train_models']
+__all__ = ['WORKER_PRELOAD', 'TrainResult', 'train_model', 'RunCheckpoints', 'RunContext', 'worker_context', 'train_models']
 
 # %% ../nbs/05_train.ipynb #2ec14a94
 @dataclass
@@ -196,8 +196,19 @@ def _fingerprint(dls, cbs) -> str:
     return h.hexdigest()
 
 # %% ../nbs/05_train.ipynb #f096728b
+# what every worker imports, once, in the server process the workers are forked from (`worker_context`)
+WORKER_PRELOAD = ['fabkd.train', 'fabkd.distill', 'fabkd.ddp', 'torch.distributed.elastic.multiprocessing']
+
+def worker_context():
+    "Start method of fabkd's worker processes: forked from a server that imported `WORKER_PRELOAD` once (spawn where there is none)."
+    import multiprocessing
+    if 'forkserver' not in multiprocessing.get_all_start_methods(): return multiprocessing.get_context('spawn')
+    # launches of compact_cnn on 2 DDP ranks, 1 epoch of digits: 2.2 s each after the first, 22 s each spawned (AMD EPYC, AVX2)
+    multiprocessing.set_forkserver_preload(WORKER_PRELOAD)   # no effect once this process's server runs
+    return multiprocessing.get_context('forkserver')
+
 def _job_init(threads:int):
-    "A training worker: its share of the threads; on Linux it ends with the process that started it."
+    "A training worker: its share of the threads; on Linux it ends with the server it was forked from, which ends with this process."
     torch.set_num_threads(threads)
     try:   # PR_SET_PDEATHSIG: a killed study leaves no orphaned training running on its cores
         import ctypes, signal
@@ -227,7 +238,7 @@ def train_models(trainings:list,        # one dict of `train_model` keyword argu
     if run is not None and run.nproc > 1:
         raise FabkdError(f"jobs={jobs} is not valid with nproc={run.nproc}; allowed: jobs=1 when a training uses DDP.")
     from fabkd.ddp import _check_importable
-    from fabkd.train import _job, _job_init, RunContext as _Run   # by module: spawned workers import them (not a notebook's own)
+    from fabkd.train import _job, _job_init, RunContext as _Run   # by module: workers import them (not a notebook's own)
     _check_importable([o for t in trainings for o in [*t['model'].modules(), *(t.get('cbs') or []), t.get('loss_func'), t.get('run')]],
                       'a training worker', 'jobs=1')
     tmp = None
@@ -240,7 +251,7 @@ def train_models(trainings:list,        # one dict of `train_model` keyword argu
     threads = threads or max(1, torch.get_num_threads()//jobs)
     cost = [t.get('epochs', 5)*len(t['dls'].train.dataset) for t in trainings]   # longest first: the last to finish is a short one
     try:
-        with ProcessPoolExecutor(min(jobs, len(trainings)), mp_context=multiprocessing.get_context('spawn'),
+        with ProcessPoolExecutor(min(jobs, len(trainings)), mp_context=worker_context(),
                                  initializer=_job_init, initargs=(threads,)) as pool:
             futures = [pool.submit(_job, trainings[i]) for i in sorted(range(len(trainings)), key=lambda i: -cost[i])]
             try:
@@ -248,7 +259,7 @@ def train_models(trainings:list,        # one dict of `train_model` keyword argu
             except BrokenProcessPool as e:   # a worker died without a Python error to hand back
                 pool.shutdown(wait=True, cancel_futures=True)
                 raise FabkdError("a training worker ended abruptly; allowed: a script whose top level is under "
-                                 "`if __name__ == '__main__':` (spawned workers import the script that called train_models, "
+                                 "`if __name__ == '__main__':` (workers import the script that called train_models, "
                                  "and an unguarded one starts its trainings again inside them), memory for every worker, or jobs=1.") from e
             except BaseException:
                 pool.shutdown(wait=True, cancel_futures=True); raise
