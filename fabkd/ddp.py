@@ -11,7 +11,7 @@ from importlib.util import find_spec
 import pandas as pd
 import torch
 import torch.distributed as dist
-from .core import FabkdError, check_range, check_choice, seed_everything
+from .core import FabkdError, check_range, check_choice, seed_everything, worker_context
 from fastai.learner import Metric, AvgMetric
 from fastai.metrics import AccumMetric
 from .learner import RECIPES, TeacherCallback, fit_best, unwrap_model
@@ -139,7 +139,6 @@ def launch_ranks(entry,       # a function importable by module (the ranks impor
                 ) -> dict:
     "Run `entry(*args)` in `nproc` processes started by torchrun's launcher; `{rank: return value}`, a failing rank raised here."
     from torch.distributed.launcher.api import elastic_launch, LaunchConfig
-    from fabkd.train import worker_context   # forked from a server that imported fabkd once (spawned where there is none)
     cfg = LaunchConfig(min_nodes=1, max_nodes=1, nproc_per_node=nproc, run_id=f'fabkd-{uuid.uuid4().hex[:8]}', rdzv_backend='c10d',
                        rdzv_endpoint='localhost:0', max_restarts=0, monitor_interval=0.1, start_method=worker_context().get_start_method())
     import logging, signal, threading

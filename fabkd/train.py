@@ -13,12 +13,12 @@ import numpy as np
 import pandas as pd
 import torch
 from .models import count_params
-from .core import FabkdError, check_range, save_weights, load_weights, seed_everything, atomic_write_json, progress
+from .core import FabkdError, check_range, save_weights, load_weights, seed_everything, atomic_write_json, progress, worker_context
 from .metrics import evaluate
 from .learner import TeacherCallback, fit_best
 
 # %% auto #0
-__all__ = ['WORKER_PRELOAD', 'TrainResult', 'train_model', 'RunCheckpoints', 'RunContext', 'worker_context', 'train_models']
+__all__ = ['TrainResult', 'train_model', 'RunCheckpoints', 'RunContext', 'train_models']
 
 # %% ../nbs/05_train.ipynb #2ec14a94
 @dataclass
@@ -196,17 +196,6 @@ def _fingerprint(dls, cbs) -> str:
     return h.hexdigest()
 
 # %% ../nbs/05_train.ipynb #f096728b
-# what every worker imports, once, in the server process the workers are forked from (`worker_context`)
-WORKER_PRELOAD = ['fabkd.train', 'fabkd.distill', 'fabkd.ddp', 'torch.distributed.elastic.multiprocessing']
-
-def worker_context():
-    "Start method of fabkd's worker processes: forked from a server that imported `WORKER_PRELOAD` once (spawn where there is none)."
-    import multiprocessing
-    if 'forkserver' not in multiprocessing.get_all_start_methods(): return multiprocessing.get_context('spawn')
-    # launches of compact_cnn on 2 DDP ranks, 1 epoch of digits: 2.2 s each after the first, 22 s each spawned (AMD EPYC, AVX2)
-    multiprocessing.set_forkserver_preload(WORKER_PRELOAD)   # no effect once this process's server runs
-    return multiprocessing.get_context('forkserver')
-
 def _job_init(threads:int):
     "A training worker: its share of the threads; on Linux it ends with the server it was forked from, which ends with this process."
     torch.set_num_threads(threads)
