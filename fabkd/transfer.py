@@ -336,7 +336,7 @@ def transfer_arms(labeled:Splits,          # the student's splits: its labeled t
             dls = make_dls(sp, bs=bs, seed=s, stats=teacher_stats, aug_variants=aug_variants, return_keys=cached)
             cbs = [KDCallback(teacher, T=T, alpha=alpha,
                               cache=TeacherLogitCache(teacher, dls.train.dataset) if cached else None)] if kd else None
-            setups.append(dict(arm=arm, seed=s, n_train=len(sp.train), recipe=recipe, epochs_cap=cap, patience=pat))
+            setups.append(dict(arm=arm, seed=s, n_train=len(sp.train), recipe=recipe, epochs_cap=cap, patience=pat, min_delta=min_delta))
             trainings.append(dict(model=create_model(student, labeled.c), dls=dls, epochs=cap, recipe=recipe, seed=s, cbs=cbs, patience=pat,
                                   min_delta=min_delta, name=None if name is None else f'{name}/{arm}/seed{s}', run=run))
     rows = []
@@ -407,7 +407,7 @@ def teacher_knows_more(rep,                # the study's `Report`
     patience = p['transfer_patience'] if 'transfer_patience' in p else p['patience']
     rows = [dict(n_labeled=len(lab_sp.train), n_unlabeled=len(unl), **r)
             for r in transfer_arms(lab_sp, unl, teacher.model.eval(), stats, student, seed=list(p['seeds']), epochs=p['epochs'],
-                                   patience=patience,
+                                   patience=patience, min_delta=p.get('transfer_min_delta', 0.),
                                    T=p['transfer_T'], alpha=p['transfer_alpha'], recipe=recipe, bs=p['bs'], arms=p['arms'],
                                    name='transfer', run=rep.run)]
     runs = rep.table('transfer_runs', pd.DataFrame(rows), index=False)
