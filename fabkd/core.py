@@ -20,8 +20,8 @@ warnings.filterwarnings('ignore', message=r'`torch\.jit\.script` is deprecated',
 __all__ = ['TMP_PREFIX', 'PORTABLE_KERNELS', 'KERNEL_MODES', 'WORKER_PRELOAD', 'FabkdError', 'check_choice', 'check_range',
            'seed_everything', 'set_threads', 'default_device', 'fabkd_home', 'project_root', 'shown_path',
            'atomic_path', 'atomic_write_text', 'atomic_write_json', 'clean_stale', 'pid_alive', 'progress',
-           'save_weights', 'load_weights', 'kernel_env', 'kernel_mode', 'check_kernels', 'worker_context', 'git_commit',
-           'cpu_name', 'cpu_isa', 'provenance']
+           'save_weights', 'load_weights', 'kernel_env', 'kernel_mode', 'check_kernels', 'worker_context', 'exit_with',
+           'git_commit', 'cpu_name', 'cpu_isa', 'provenance']
 
 # %% ../nbs/00_core.ipynb #043f321e
 class FabkdError(ValueError):
@@ -262,6 +262,24 @@ def worker_context():
     multiprocessing.set_forkserver_preload(WORKER_PRELOAD)   # no effect once this process's server runs
     return multiprocessing.get_context('forkserver')
 
+
+# %% ../nbs/00_core.ipynb #ea64bbfd
+def exit_with(pid:int, # the process whose end ends this one (a worker's caller)
+             ):
+    "End this process as soon as process `pid` has ended (a watcher thread)."
+    import select, threading
+    try: fd = os.pidfd_open(pid)
+    except ProcessLookupError: os._exit(1)   # it has ended already
+    except (AttributeError, OSError): fd = None   # no pidfd here: poll
+    def watch():
+        if fd is not None: select.select([fd], [], [])   # readable once the process has exited, reaped or not
+        else:
+            while True:
+                try: os.kill(pid, 0)
+                except ProcessLookupError: break
+                time.sleep(1)
+        os._exit(1)   # a worker's results are checkpoints written atomically: nothing is left half-written
+    threading.Thread(target=watch, name=f'fabkd-exit-with-{pid}', daemon=True).start()
 
 # %% ../nbs/00_core.ipynb #470081a7
 _PKGS = ('torch', 'torchvision', 'fastai', 'fastcore', 'numpy', 'scikit-learn', 'torch-pruning',

@@ -11,7 +11,7 @@ from importlib.util import find_spec
 import pandas as pd
 import torch
 import torch.distributed as dist
-from .core import FabkdError, check_range, check_choice, seed_everything, worker_context
+from .core import FabkdError, check_range, check_choice, seed_everything, worker_context, exit_with
 from fastai.learner import Metric, AvgMetric
 from fastai.metrics import AccumMetric
 from .learner import RECIPES, TeacherCallback, fit_best, unwrap_model
@@ -113,6 +113,7 @@ def _check_importable(objs,
 def _rank_main(model, dls, job:dict) -> dict:
     "One DDP rank: join the group, train with `fit_best` + `DDPTrainer`, report back (weights from rank 0 only)."
     rank, world, local = int(os.environ['RANK']), int(os.environ['WORLD_SIZE']), int(os.environ['LOCAL_RANK'])
+    exit_with(job['caller'])   # forked from the server, which outlives a killed caller while its ranks live
     if job['cuda']: torch.cuda.set_device(local); dls.to(torch.device('cuda', local))
     dist.init_process_group('nccl' if job['cuda'] else 'gloo')
     try:
@@ -183,7 +184,8 @@ def fit_ddp(model:torch.nn.Module, # the network to train; rank 0's best weights
     threads = threads or max(1, torch.get_num_threads() // nproc)
     job = dict(epochs=epochs, recipe=recipe, seed=seed, cbs=list(cbs or []), loss_func=loss_func, lr=lr, quiet=quiet,
                ckpt_dir=None if ckpt_dir is None else str(ckpt_dir), patience=patience, min_delta=min_delta, name=name, threads=threads,
-               progress=None if events is None else str(events), cuda=cuda)
+               progress=None if events is None else str(events), cuda=cuda,
+               caller=os.getpid())   # the ranks end with this process (`exit_with`)
     t0, omp = time.perf_counter(), os.environ.get('OMP_NUM_THREADS')
     os.environ['OMP_NUM_THREADS'] = str(threads)   # what the ranks start with (Accelerate warns and sets 1 when unset)
     from fabkd.ddp import _rank_main as entry   # by module, so the ranks can import it (a notebook's own would not be)

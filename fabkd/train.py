@@ -6,14 +6,15 @@ Docs: https://fabkd.github.io/fabkd/train.html.md"""
 
 # %% ../nbs/05_train.ipynb #5a8b61e3
 from __future__ import annotations
-import hashlib, json, random, re, time
+import hashlib, json, os, random, re, time
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
 from .models import count_params
-from .core import FabkdError, check_range, save_weights, load_weights, seed_everything, atomic_write_json, progress, worker_context
+from .core import (FabkdError, check_range, save_weights, load_weights, seed_everything, atomic_write_json, progress, worker_context,
+                        exit_with)
 from .metrics import evaluate
 from .learner import TeacherCallback, fit_best
 
@@ -196,10 +197,13 @@ def _fingerprint(dls, cbs) -> str:
     return h.hexdigest()
 
 # %% ../nbs/05_train.ipynb #f096728b
-def _job_init(threads:int):
-    "A training worker: its share of the threads; on Linux it ends with the server it was forked from, which ends with this process."
+def _job_init(threads:int, # torch threads of this worker
+              caller:int,  # the process that started the pool: the worker ends with it (`exit_with`)
+             ):
+    "A training worker: its share of the threads; it ends when its caller does, and on Linux when the server it was forked from does."
     torch.set_num_threads(threads)
-    try:   # PR_SET_PDEATHSIG: a killed study leaves no orphaned training running on its cores
+    exit_with(caller)   # the server outlives a killed caller while its workers live (00_core, worker processes)
+    try:   # PR_SET_PDEATHSIG: a server that dies takes its workers along
         import ctypes, signal
         ctypes.CDLL(None).prctl(1, signal.SIGTERM)
     except Exception: pass
@@ -241,7 +245,7 @@ def train_models(trainings:list,        # one dict of `train_model` keyword argu
     cost = [t.get('epochs', 5)*len(t['dls'].train.dataset) for t in trainings]   # longest first: the last to finish is a short one
     try:
         with ProcessPoolExecutor(min(jobs, len(trainings)), mp_context=worker_context(),
-                                 initializer=_job_init, initargs=(threads,)) as pool:
+                                 initializer=_job_init, initargs=(threads, os.getpid())) as pool:
             futures = [pool.submit(_job, trainings[i]) for i in sorted(range(len(trainings)), key=lambda i: -cost[i])]
             try:
                 for f in as_completed(futures): f.result()   # a failed training raises here, and the ones not started are dropped
