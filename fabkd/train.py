@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 import torch
 from .models import count_params
-from .core import (FabkdError, check_range, save_weights, load_weights, seed_everything, atomic_write_json, progress, worker_context,
-                        exit_with)
+from .core import FabkdError, check_range, save_weights, load_weights, seed_everything, atomic_write_json, progress, worker_context
+from .core import exit_with
 from .metrics import evaluate
 from .learner import TeacherCallback, fit_best
 
