@@ -274,10 +274,7 @@ def exit_with(pid:int, # the process whose end ends this one (a worker's caller)
     def watch():
         if fd is not None: select.select([fd], [], [])   # readable once the process has exited, reaped or not
         else:
-            while True:
-                try: os.kill(pid, 0)
-                except ProcessLookupError: break
-                time.sleep(1)
+            while pid_alive(pid): time.sleep(1)
         os._exit(1)   # a worker's results are checkpoints written atomically: nothing is left half-written
     threading.Thread(target=watch, name=f'fabkd-exit-with-{pid}', daemon=True).start()
 
