@@ -136,6 +136,8 @@ TEACHER_PARAMS = {
     'teacher_seeds': Param(list, _seed_list, "train the teacher with each of these seeds and keep the one with the best validation "
                            "accuracy (None: one teacher, of `seed`)", nullable=True),
     'teacher_lr': Param(float, _rng(1e-6, 1.0), "the teacher's peak learning rate (None: its recipe's)", nullable=True),
+    'teacher_clip': Param(float, _rng(1e-6, 1e6), "clip the teacher's gradient norm to this at every step (fastai's GradientClip; "
+                          "None: no clipping)", nullable=True),
 }
 
 # %% ../nbs/60_studies.ipynb #b3875cef
@@ -156,10 +158,11 @@ class Study:
     declared: tuple = ()          # the names its parameters cell assigns (papermill injects these)
     def all_params(self): return {**COMMON_PARAMS, **(TEACHER_PARAMS if self.teacher else {}), **self.params}
     def teacher_args(self, p:dict) -> dict:
-        "The teacher bank's arguments (arch, stem, aug_variants, epochs, recipe, seed, bs, pretrained, patience, lr) for parameters `p`."
+        "The teacher bank's arguments (arch, stem, aug_variants, epochs, recipe, seed, bs, pretrained, patience, lr, clip) for `p`."
         ref = lambda v: p[v[1:-1]] if isinstance(v, str) and v.startswith('{') and v.endswith('}') else v
         return dict({k: ref(v) for k, v in self.teacher.items()}, recipe=p.get('teacher_recipe') or p['recipe'], seed=p['seed'],
-                    bs=p['bs'], pretrained=bool(p.get('pretrained')), patience=p.get('teacher_patience'), lr=p.get('teacher_lr'))
+                    bs=p['bs'], pretrained=bool(p.get('pretrained')), patience=p.get('teacher_patience'), lr=p.get('teacher_lr'),
+                    clip=p.get('teacher_clip'))
 
 # %% ../nbs/60_studies.ipynb #9ce8eb56
 CROSS_CHECKS = {}   # name -> params -> None: a study's checks across parameters (its notebook's `fabkd.check`)

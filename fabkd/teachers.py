@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import torch
 import torchvision
+from fastai.callback.training import GradientClip
 from .core import (FabkdError, check_choice, check_range, save_weights, load_weights, atomic_write_json, provenance, seed_everything,
                         pid_alive, TMP_PREFIX, kernel_mode, check_kernels, PORTABLE_KERNELS)
 from .data import make_dls
@@ -52,14 +53,17 @@ def teacher_spec(arch:str,            # one of `MODELS`
                  pretrained:bool=False, # start from torchvision's ImageNet weights (`fabkd.models.imagenet_weights`)
                  patience:int|None=None, # early stopping on validation (None: train the whole budget)
                  lr:float|None=None,  # peak learning rate (None: the recipe's)
+                 clip:float|None=None, # gradient-norm clipping at every step (None: none)
                 ) -> dict:
     "Everything that decides a teacher's weights, checked."
     check_choice('arch', arch, MODELS); check_choice('recipe', recipe, RECIPES); check_choice('stem', stem, ['imagenet', 'cifar'])
     check_range('epochs', epochs, 1, integer=True); check_range('bs', bs, 1, integer=True)
     if patience is not None: check_range('patience', patience, 1, integer=True)
     if lr is not None: check_range('lr', lr, 1e-6, 1.0)
+    if clip is not None: check_range('clip', clip, 1e-6, 1e6)
     extra = {} if patience is None else dict(patience=int(patience))   # only when set: entries banked without it keep their keys
     if lr is not None: extra['lr'] = float(lr)                          # only when set, as patience
+    if clip is not None: extra['clip'] = float(clip)                    # likewise
     if kernel_mode() != 'native': extra['kernels'] = kernel_mode()      # other kernels train other weights (fabkd.core)
     if torch.get_num_threads() != BANK_THREADS: extra['threads'] = torch.get_num_threads()   # other threads, other weights
     return dict(**extra, format=BANK_FORMAT, arch=arch, num_classes=splits.c, stem=stem, data=splits.train.name,
@@ -125,11 +129,11 @@ class TeacherBank:
         os.rename(tmp, dest)
         return dest
     def get(self, arch:str, splits, epochs:int, recipe:str='one_cycle', seed:int=0, stem:str='imagenet', bs:int=64,
-            aug_variants:int|None=4, pretrained:bool=False, patience:int|None=None, lr:float|None=None,
+            aug_variants:int|None=4, pretrained:bool=False, patience:int|None=None, lr:float|None=None, clip:float|None=None,
             run=None, # the study run's context (`Report.run`, see `fabkd.train.RunContext`): checkpoints, DDP processes, progress
            ) -> tuple:
         "`(TrainResult, info)` for this teacher: from the bank when there, else trained (as a study would) and banked."
-        spec = teacher_spec(arch, splits, epochs, recipe, seed, stem, bs, aug_variants, pretrained, patience, lr)
+        spec = teacher_spec(arch, splits, epochs, recipe, seed, stem, bs, aug_variants, pretrained, patience, lr, clip)
         nproc = run.nproc if run is not None else 1
         if nproc > 1: spec['nproc'] = nproc   # trained with DDP: another teacher (only then, so older keys hold)
         key = teacher_key(spec)
@@ -145,7 +149,7 @@ class TeacherBank:
             else:
                 dls = make_dls(splits, bs=bs, seed=seed, aug_variants=aug_variants)
                 res = train_model(_build(arch, splits.c, stem, spec['init']), dls, epochs=epochs, recipe=recipe, seed=seed,
-                                  patience=patience, lr=lr,
+                                  patience=patience, lr=lr, cbs=[GradientClip(clip)] if clip is not None else None,
                                   name=f'teacher/{key}', run=run)
                 res.model.eval()
                 self.save(key, spec, res)

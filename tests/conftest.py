@@ -31,7 +31,9 @@ def pytest_collection_modifyitems(session, config, items):
     # started longest first, so the two jobs end together (a study not measured yet starts first)
     names = sorted(STUDIES, key=lambda n: -SMOKE_SECONDS.get(n, float('inf')))
     resume = any(getattr(getattr(i, 'module', None), '__name__', '') == 'test_resume' for i in smoke)
-    if resume:   # test_resume's study first: its kill-and-resume then runs beside the other smoke runs, not after them all
+    # test_resume's study first: its kill-and-resume then runs beside the other smoke runs, not after them all; its run also
+    # trains the ResNet18 teacher that resnet_prune_quant's and kd_controls' smoke runs load (test_resume expects 'trained' there)
+    if resume:
         from test_resume import STUDY
         names.insert(1, names.pop(names.index(STUDY)))
     out, err = open(base/'stdout.txt', 'w'), open(base/'stderr.txt', 'w')
