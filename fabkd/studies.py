@@ -174,7 +174,7 @@ def _item(x):
     except ValueError: return x
 
 def _coerce(name, p:Param, v):
-    if v is None and p.nullable: return None
+    if p.nullable and (v is None or isinstance(v, str) and v.strip() in ('None', 'none')): return None   # `-p teacher_clip None`
     if p.type is list:
         bad = f"{name}={v!r} is not valid; allowed: a list (e.g. '1,2,3' or '[1, 2, 3]')."
         if isinstance(v, str) and v.strip().startswith('['):   # as the parameters cell writes it: '[3, 4, 5]', "['digits']"
