@@ -120,12 +120,21 @@ def key_metrics(res:dict) -> dict:
 
 def _kernels(res:dict) -> str: return res.get('provenance', {}).get('cpu_isa', {}).get('kernels', 'native')
 
+def _isa(res:dict) -> str|None:
+    "The instruction set torch computed with (`AVX2`, `AVX512`, `AVX512+AMX`), or None for runs that did not record it."
+    isa = res.get('provenance', {}).get('cpu_isa', {})
+    return None if not isa.get('torch_capability') else isa['torch_capability'] + ('+AMX' if isa.get('amx') else '')
+
 def _comparison(previous:dict, res:dict) -> str:
     now, before = key_metrics(res), previous['metrics']
     rows = [dict(metric=k, previous=before[k], this_run=now[k], change=now[k] - before[k]) for k in now if k in before]
     cpu, cpu_before = res.get('provenance', {}).get('cpu'), previous.get('cpu')
+    isa, isa_before = _isa(res), previous.get('isa')
+    if cpu == cpu_before and isa and isa_before and isa != isa_before:   # one CPU name covers machines with other instruction sets
+        cpu, cpu_before = f'{cpu} with {isa}', f'{cpu_before} with {isa_before}'
     kernels, kernels_before = _kernels(res), previous.get('kernels', 'native')   # runs before the setting all ran native kernels
-    if cpu_before == cpu: where = ''
+    if cpu_before == cpu:
+        where = '' if isa_before or not isa else f"; the previous run's instruction set was not recorded (this run: {isa})"
     elif cpu_before is None: where = f"; the previous run's CPU was not recorded (this run: {cpu})"
     elif kernels == kernels_before == 'portable':
         where = (f"; ⚠ **on another CPU** ({cpu_before}, this run: {cpu}), both with portable kernels: the instruction set is pinned, "
@@ -177,8 +186,8 @@ def parameters_markdown(res:dict, study) -> str:
 # %% ../nbs/75_site.ipynb #5858a113
 def _history_record(res:dict) -> dict:
     return dict(run_id=res['run_id'], preset=res['preset'], data=res['parameters'].get('data'), commit=res['provenance'].get('git_commit'),
-                time_utc=res['provenance'].get('time_utc'), cpu=res['provenance'].get('cpu'), kernels=_kernels(res),
-                metrics=key_metrics(res))
+                time_utc=res['provenance'].get('time_utc'), cpu=res['provenance'].get('cpu'), isa=_isa(res),
+                kernels=_kernels(res), metrics=key_metrics(res))
 
 def _previous(history:list, res:dict) -> dict|None:
     "The newest earlier published run with the same preset and data."
@@ -227,7 +236,7 @@ def study_page(run:Path, res:dict, previous:dict|None=None) -> nbformat.Notebook
     title, _, intro = first.source.partition('\n') if first.cell_type == 'markdown' and first.source.startswith('# ') else ('', '', '')
     prov = res['provenance']
     head = (f"> **Run** `{res['run_id']}` · **preset** `{res['preset']}` · **data** `{res['parameters'].get('data')}` · "
-            f"**commit** `{str(prov.get('git_commit'))[:10]}` · **CPU** {prov.get('cpu')}"
+            f"**commit** `{str(prov.get('git_commit'))[:10]}` · **CPU** {prov.get('cpu')}" + (f" ({_isa(res)})" if _isa(res) else '')
             + ('' if _kernels(res) == 'native' else f" ({_kernels(res)} kernels)") + f" · **GPU** {prov.get('gpu') or 'none'} · "
             f"**wall time** {res['wall_seconds']/60:.1f} min. Every number below was printed by this run (`{res['study']}.results.json`).")
     body = [c for c in (rest if title else nb.cells) if not {'parameters', 'injected-parameters'} & set(c.metadata.get('tags', []))]
