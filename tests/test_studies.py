@@ -133,6 +133,8 @@ def test_kd_controls_smoke(smoke_runs):
     # the same correction on the student alone is the control; the summary says whether KD beat it, and whether the class reached 90 %
     assert {'reaches_0_9', 'beats_control', 'alone_unseen_after_mean'} <= set(t['omitted_class_summary'][0]), t['omitted_class_summary'][0]
     assert {r['data'] for r in t['omitted_class']} == {'digits'} and len(t['omitted_class']) == len(res['seeds'])
+    # the bias chosen on test (Hinton's choice, a ceiling) makes at least as many test images right as the one chosen on the transfer set
+    assert all(r['accuracy_after_bias_on_test'] >= r['accuracy_after'] - 1e-6 for r in t['omitted_class']), t['omitted_class']
     runs = t['transfer_runs']
     assert sorted({r['arm'] for r in runs}) == ['alone', 'kd_labeled', 'kd_unlabeled', 'pseudo_label']
     assert all(r['test_accuracy'] > 0.3 for r in runs), [(r['arm'], r['test_accuracy']) for r in runs]   # chance is 0.1
