@@ -10,7 +10,7 @@ import json, time
 from pathlib import Path
 import numpy as np
 import pandas as pd
-from .core import FabkdError, atomic_write_json, atomic_path, provenance, check_choice, check_range, kernel_mode, check_kernels
+from .core import FabkdError, atomic_write_json, atomic_path, provenance, check_choice, check_range, kernel_mode, check_kernels, git_commit
 
 # %% auto #0
 __all__ = ['RESULTS_SCHEMA', 'CLAIM_UNITS', 'KD_NOT_MEANINGFUL', 'KD_TEACHER_AT_CHANCE', 'KD_NOT_CONVERGED', 'CONVERGED_TAIL',
@@ -87,7 +87,8 @@ class Report:
                                   train_jobs=parameters.get('train_jobs', 1))
         self.data = dict(study=study, run_id=self.run_dir.name, preset=preset, parameters=dict(parameters), metrics={},
                          tables={}, claims=[], figures=[], wall_seconds=0.0, provenance={})
-        self.t0 = time.perf_counter()
+        # the commit when the run starts: its code is imported and its notebook read then, so an edit while it runs is not its code
+        self.commit, self.t0 = git_commit(), time.perf_counter()
     def metric(self, key:str, value):
         "Record one measured value under `key` and return it."
         self.data['metrics'][key] = _plain(value); return value
@@ -147,7 +148,10 @@ class Report:
         "Add wall time, seeds and provenance, validate, and write `results.json` atomically."
         self.data['wall_seconds'] = time.perf_counter() - self.t0
         if seeds is not None: self.data['seeds'] = list(seeds)
-        self.data['provenance'] = provenance()
+        prov = provenance(); end = prov['git_commit']
+        prov['git_commit'] = self.commit
+        if end != self.commit: prov['git_commit_at_end'] = end   # the checkout changed while the run ran
+        self.data['provenance'] = prov
         validate_results(self.data)
         out = atomic_write_json(self.run_dir/'results.json', self.data)
         self._progress('recorded', what='results.json')
