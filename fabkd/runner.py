@@ -124,6 +124,7 @@ def progress_line(e:dict, # one progress event
         return (f"  done in {_fmt_s(e['seconds'])}: best epoch {e['best_epoch']}, valid acc {e['valid_accuracy']:.3f}, "
                 f"test acc {e['test_accuracy']:.3f}" if e.get('test_accuracy') is not None else f"  done in {_fmt_s(e['seconds'])}")
     if e['event'] == 'train_loaded':
+        if e.get('source') == 'worker': return None   # trained beside another in a worker, whose lines were shown
         how = ('loaded from the teacher bank' if e.get('source') == 'bank'
                else 'finished before the run was resumed, loaded from its checkpoint')
         return f"✓ {e['training']}: {how}"

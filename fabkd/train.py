@@ -81,7 +81,8 @@ def train_model(model:torch.nn.Module, dls, epochs:int=5, recipe:str='one_cycle'
         key = store.key(name, sig)
         done = store.load(key, sig, model)
         if done is not None:
-            progress(events, 'train_loaded', training=_training_name(model, cbs, key), source='checkpoint',
+            progress(events, 'train_loaded', training=_training_name(model, cbs, key),
+                     source='worker' if getattr(run, 'from_workers', False) else 'checkpoint',
                      test_accuracy=done.test.get('accuracy'))
             return done
     label = _training_name(model, cbs, key if store is not None else None) + where
@@ -170,6 +171,7 @@ class RunContext:
             from .ddp import check_nproc
             check_nproc(nproc)
         self.nproc, self.train_jobs = int(nproc), int(train_jobs)
+        self.from_workers = False   # set by `train_models` while it loads what its workers trained (progress says so)
         self.progress_file = Path(progress_file) if progress_file is not None else None
         self.checkpoints = RunCheckpoints(checkpoints, self.progress_file) if checkpoints is not None else None
     def progress(self, event:str, **fields):
@@ -256,6 +258,8 @@ def train_models(trainings:list,        # one dict of `train_model` keyword argu
                                  "and an unguarded one starts its trainings again inside them), memory for every worker, or jobs=1.") from e
             except BaseException:
                 pool.shutdown(wait=True, cancel_futures=True); raise
-        return [train_model(**t) for t in trainings]   # each loads its worker's checkpoint, and the random state that training left
+        handing = trainings[0]['run']; handing.from_workers = True   # a hand-over, not a resume: progress says 'worker'
+        try: return [train_model(**t) for t in trainings]   # each loads its worker's checkpoint, and the random state that training left
+        finally: handing.from_workers = False
     finally:
         if tmp is not None: shutil.rmtree(tmp, ignore_errors=True)

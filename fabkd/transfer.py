@@ -13,10 +13,11 @@ import pandas as pd
 import torch
 from PIL import Image
 from fastai.callback.core import Callback
-from .core import FabkdError, check_choice, check_range
+from .core import FabkdError, check_choice, check_range, seed_everything
 from .data import ImageData, Splits, ImageDataset, make_defects, load_imagefolder, channel_stats, make_dls, IMG_EXTS
 from .distill import UNLABELED, KDCallback, TeacherLogitCache
 from .models import create_model
+from .learner import BestEpoch
 from .train import train_model, train_models
 from .report import record_kd_pair, converged, CONVERGED_TAIL
 
@@ -254,15 +255,19 @@ class UnseenClassCurve(Callback):
         z, y = class_logits(m, self.test, self.stats), torch.as_tensor(self.test.y)
         b = omitted_class_bias(class_logits(m, self.transfer, self.stats), self.k, self.max_rate)
         is_k = y == self.k
-        self.rows.append(dict(epoch=self.epoch + 1, bias=b, unseen_before=(z.argmax(1)[is_k] == self.k).float().mean().item(),
-                              unseen_after=(with_class_bias(z, self.k, b).argmax(1)[is_k] == self.k).float().mean().item()))
+        row = dict(bias=b, unseen_before=(z.argmax(1)[is_k] == self.k).float().mean().item(),
+                   unseen_after=(with_class_bias(z, self.k, b).argmax(1)[is_k] == self.k).float().mean().item())
+        self.rows.append(dict(epoch=self.epoch + 1, **row))
+        # also into the training's history (BestEpoch's row of this epoch): it comes back from a worker process and a checkpoint
+        best = next((c for c in self.learn.cbs if isinstance(c, BestEpoch)), None)
+        if best is not None and best.epoch_rows: best.epoch_rows[-1].update({f'curve_{n}': v for n, v in row.items()})
 
 # %% ../nbs/12_transfer.ipynb #89f515b5
 def omitted_class_run(splits:Splits,          # the full splits (the teacher's)
                       teacher:torch.nn.Module,# trained on every class, `splits.train`'s normalization
                       student:str,            # student architecture
                       k:int,                  # the class left out of the transfer set
-                      seed:int=0,             # student seed
+                      seed:int|list=0,        # student seed, or a list of seeds (side by side with the run's `train_jobs`)
                       epochs:int=30,          # student epochs
                       T:float=20.0,           # temperature (Hinton: 20)
                       max_rate:float=0.01,    # see `omitted_class_bias`
@@ -271,20 +276,31 @@ def omitted_class_run(splits:Splits,          # the full splits (the teacher's)
                       augment:bool=False,     # augment the transfer images (the teacher sees the same views)
                       name:str|None=None,     # in a study run, the prefix of the two students' names (None: from what they train)
                       run=None,               # the study run's context (`Report.run`): checkpoints, DDP processes, progress
-                     ) -> dict:
-    "Distil without class k (soft targets only), correct its bias on the transfer set; class k's test accuracy before and after."
+                     ) -> dict|list:
+    "Distil without class k (soft targets only), correct its bias on the transfer set; class k's test accuracy before and after (per seed)."
     check_range('k', k, 0, splits.c - 1, integer=True)
     stats = channel_stats(splits.train)
     drop = lambda d: d.subset(np.flatnonzero(d.y != k))
     transfer = Splits(drop(splits.train), drop(splits.valid), splits.test)
-    runs, curve = {}, UnseenClassCurve(transfer.train, splits.test, k, stats, max_rate)
-    for arm in ('kd', 'alone'):
-        # without augmentation every image has one view: the teacher's logits are computed once (a cache), not every epoch
-        dls = make_dls(transfer, bs=bs, seed=seed, augment=augment, stats=stats, return_keys=arm == 'kd' and not augment)
-        cache = TeacherLogitCache(teacher, dls.train.dataset) if arm == 'kd' and not augment else None
-        cbs = [KDCallback(teacher, T=T, alpha=1.0, cache=cache), curve] if arm == 'kd' else None
-        runs[arm] = train_model(create_model(student, splits.c), dls, epochs=epochs, recipe=recipe, seed=seed, cbs=cbs, keep_best=False,
-                                name=None if name is None else f'{name}/{arm}/seed{seed}', run=run)
+    seeds = [seed] if isinstance(seed, (int, np.integer)) else list(seed)
+    trainings = []   # every training is set up first, so a study run's `train_jobs` can train them side by side
+    for s in seeds:
+        for arm in ('kd', 'alone'):
+            # without augmentation every image has one view: the teacher's logits are computed once (a cache), not every epoch
+            dls = make_dls(transfer, bs=bs, seed=s, augment=augment, stats=stats, return_keys=arm == 'kd' and not augment)
+            cache = TeacherLogitCache(teacher, dls.train.dataset) if arm == 'kd' and not augment else None
+            cbs = [KDCallback(teacher, T=T, alpha=1.0, cache=cache),
+                   UnseenClassCurve(transfer.train, splits.test, k, stats, max_rate)] if arm == 'kd' else None
+            seed_everything(s)   # the seed, not what ran before, sets the initial weights
+            trainings.append(dict(model=create_model(student, splits.c), dls=dls, epochs=epochs, recipe=recipe, seed=s, cbs=cbs,
+                                  keep_best=False, name=None if name is None else f'{name}/{arm}/seed{s}', run=run))
+    results = train_models(trainings)
+    rows = [_omitted_row(splits, transfer, teacher, stats, k, s, epochs, T, max_rate, dict(kd=kd, alone=alone))
+            for s, kd, alone in zip(seeds, results[::2], results[1::2])]
+    return rows[0] if isinstance(seed, (int, np.integer)) else rows
+
+def _omitted_row(splits, transfer, teacher, stats, k, seed, epochs, T, max_rate, runs) -> dict:
+    "What `omitted_class_run` measures for one seed, from its two trained students."
     y = torch.as_tensor(splits.test.y); is_k = y == k
     acc = lambda z, m: (z.argmax(1)[m] == y[m]).float().mean().item()
     test_z = class_logits(runs['kd'].model, splits.test, stats)
@@ -309,7 +325,8 @@ def omitted_class_run(splits:Splits,          # the full splits (the teacher's)
                 unseen_after_bias_on_test=acc(on_test, is_k), others_after_bias_on_test=acc(on_test, ~is_k),
                 accuracy_after_bias_on_test=acc(on_test, y == y), alone_unseen_after_bias_on_test=acc(alone_on_test, is_k),
                 kd_best_epoch=runs['kd'].best_epoch, alone_best_epoch=runs['alone'].best_epoch,
-                curve=getattr(curve, 'rows', []))   # empty when the training came back from a checkpoint
+                curve=[dict(epoch=int(e) + 1, **{n: r[f'curve_{n}'] for n in ('bias', 'unseen_before', 'unseen_after')})
+                       for e, r in runs['kd'].history.iterrows() if 'curve_bias' in r])   # the history: workers and checkpoints keep it
 
 # %% ../nbs/12_transfer.ipynb #7157ce41
 def late_gain(valid,    # the monitored validation score of every epoch, in order
