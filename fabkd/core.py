@@ -21,7 +21,7 @@ __all__ = ['TMP_PREFIX', 'PORTABLE_KERNELS', 'KERNEL_MODES', 'WORKER_PRELOAD', '
            'seed_everything', 'set_threads', 'default_device', 'fabkd_home', 'project_root', 'shown_path',
            'atomic_path', 'atomic_write_text', 'atomic_write_json', 'clean_stale', 'pid_alive', 'progress',
            'save_weights', 'load_weights', 'kernel_env', 'kernel_mode', 'check_kernels', 'worker_context', 'exit_with',
-           'git_commit', 'cpu_name', 'cpu_isa', 'provenance']
+           'package_checkout', 'git_commit', 'cpu_name', 'cpu_isa', 'provenance']
 
 # %% ../nbs/00_core.ipynb #043f321e
 class FabkdError(ValueError):
@@ -282,10 +282,20 @@ def exit_with(pid:int, # the process whose end ends this one (a worker's caller)
 _PKGS = ('torch', 'torchvision', 'fastai', 'fastcore', 'numpy', 'scikit-learn', 'torch-pruning',
          'onnx', 'onnxruntime', 'torchao', 'safetensors', 'nbdev', 'papermill')
 
+def package_checkout():
+    "The checkout this fabkd package sits in (an editable install), or None when it is installed elsewhere."
+    from importlib.util import find_spec
+    spec = find_spec('fabkd')
+    if spec is None or spec.origin is None: return None
+    pkg = Path(spec.origin).resolve().parent
+    root = project_root(pkg)
+    return root if root/'fabkd' == pkg else None   # site-packages inside someone else's project is not fabkd's checkout
+
 def git_commit(path=None):
-    "Current git commit of the checkout holding `path` (with `-dirty` if uncommitted changes), or None."
+    "Current git commit of the checkout holding `path` (default: fabkd's own, else the current folder's), `-dirty` if changed, or None."
     try:
-        cwd = str(project_root(path))
+        # the code that runs is the package's: a run writing outside the checkout (`--out-root`) still records its commit
+        cwd = str(project_root(path if path is not None else package_checkout()))
         sha = subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=cwd, capture_output=True, text=True, timeout=10)
         if sha.returncode: return None
         # published pages (reports/_latest) are earlier runs' outputs, not code: publishing one must not mark the runs after it
