@@ -197,18 +197,22 @@ def _previous(history:list, res:dict) -> dict|None:
     return max(older, key=lambda h: str(h['time_utc'])) if older else None
 
 _PROBES = re.compile(r'cpuinfo_utils\.cpp|/sys/devices/soc0|midr file|CPU info and manual query')
+# fastai's ReduceLROnPlateau and EarlyStoppingCallback print a line per event, hundreds in a study (the tables hold the best epochs)
+_CHATTER = re.compile(r'^Epoch \d+: reducing lr to \S+$|^No improvement since epoch \d+: early stopping$')
 
 def quiet_outputs(nb:nbformat.NotebookNode) -> nbformat.NotebookNode:
-    "Drop ExecuTorch's ARM cpuinfo probe lines from stderr outputs (runs before `filtered_c_stderr` caught them printed them)."
+    "Drop ExecuTorch's ARM cpuinfo probe lines (stderr) and fastai's per-epoch scheduler and early-stopping lines from stream outputs."
     for c in nb.cells:
         merged = []
-        for o in c.get('outputs', []):   # the runtime writes a line in fragments: join consecutive stderr outputs first
-            if o.get('name') == 'stderr' and merged and merged[-1].get('name') == 'stderr': merged[-1]['text'] += o['text']
+        for o in c.get('outputs', []):   # a line may come in fragments: join consecutive outputs of one stream first
+            if o.get('output_type') == 'stream' and merged and merged[-1].get('name') == o.get('name'): merged[-1]['text'] += o['text']
             else: merged.append(o)
         for o in merged:
-            if o.get('name') == 'stderr':
-                o['text'] = ''.join(l for l in o['text'].splitlines(keepends=True) if not _PROBES.search(l))
-        if 'outputs' in c: c.outputs = [o for o in merged if not (o.get('name') == 'stderr' and not o['text'].strip())]
+            if o.get('output_type') == 'stream':
+                probes = o.get('name') == 'stderr'
+                o['text'] = ''.join(l for l in o['text'].splitlines(keepends=True)
+                                    if not (probes and _PROBES.search(l)) and not _CHATTER.match(l.strip()))
+        if 'outputs' in c: c.outputs = [o for o in merged if not (o.get('output_type') == 'stream' and not o['text'].strip())]
     return nb
 
 def relative_outputs(nb:nbformat.NotebookNode, root:Path) -> nbformat.NotebookNode:
