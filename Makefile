@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-## seed 000's study at the cpu preset (embedded data, 2-core AMD EPYC, students two at a time (train_jobs 2): 35.4 min with the teacher banked, run 20261202-230226-7ed904 (33.0 min for the same run 20261202-222559-cc8804); its teacher takes 6.5 min more when the bank is cold) -> reports/_runs/fabgaurd_defects/<run-id>/
+## seed 000's study at the cpu preset (embedded data, students two at a time (train_jobs 2), teacher banked: 41.0 min on a 2-core AMD EPYC with AVX-512, run 20261204-084117-86bcac; 115.1 min on an AVX2-only one with its teacher trained, run 20261204-015605-8737fa; the teacher takes 10.5 min more when the bank is cold, AVX-512) -> reports/_runs/fabgaurd_defects/<run-id>/
 study: $(STAMP)
 	$(BIN)/fabkd study run fabgaurd_defects --preset cpu
 
