@@ -249,7 +249,11 @@ class UnseenClassCurve(Callback):
                 ):
         from fastcore.basics import store_attr
         store_attr()
-    def before_fit(self): self.rows = []
+    def before_fit(self):
+        self.best = next((c for c in self.learn.cbs if isinstance(c, BestEpoch)), None)
+        if self.best is None:
+            raise FabkdError("UnseenClassCurve without BestEpoch is not valid: the curve is written into its history; "
+                             "allowed: training through fabkd.train.train_model (or fit_best).")
     def after_epoch(self):
         m = self.learn.model
         z, y = class_logits(m, self.test, self.stats), torch.as_tensor(self.test.y)
@@ -257,10 +261,8 @@ class UnseenClassCurve(Callback):
         is_k = y == self.k
         row = dict(bias=b, unseen_before=(z.argmax(1)[is_k] == self.k).float().mean().item(),
                    unseen_after=(with_class_bias(z, self.k, b).argmax(1)[is_k] == self.k).float().mean().item())
-        self.rows.append(dict(epoch=self.epoch + 1, **row))
-        # also into the training's history (BestEpoch's row of this epoch): it comes back from a worker process and a checkpoint
-        best = next((c for c in self.learn.cbs if isinstance(c, BestEpoch)), None)
-        if best is not None and best.epoch_rows: best.epoch_rows[-1].update({f'curve_{n}': v for n, v in row.items()})
+        # into the training's history (BestEpoch's row of this epoch): it comes back from a worker process and from a checkpoint
+        self.best.epoch_rows[-1].update({f'curve_{n}': v for n, v in row.items()})
 
 # %% ../nbs/12_transfer.ipynb #89f515b5
 def omitted_class_run(splits:Splits,          # the full splits (the teacher's)
