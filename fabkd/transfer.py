@@ -29,15 +29,15 @@ __all__ = ['STREAMS', 'TRANSFER_ARMS', 'generated_images', 'without_labels', 'la
            'teacher_knows_more']
 
 # %% ../nbs/12_transfer.ipynb #23b89328
-STREAMS = {'teacher': 1_000_000, 'unlabeled': 2_000_000}   # first image index of each stream; `load_splits` uses indices from 0
+STREAMS = {'teacher': 1_000_000, 'unlabeled': 2_000_000, 'transfer': 3_000_000}   # first image of each stream; `load_splits` starts at 0
 
 def generated_images(data:str,        # 'defects' or 'defects10'
                      n_per_class:int, # images per class
                      size:int,        # side in pixels
                      seed:int,        # the dataset seed (the student's, so the classes look the same)
-                     stream:str,      # 'teacher' or 'unlabeled'
+                     stream:str,      # one of `STREAMS`: 'teacher', 'unlabeled' or 'transfer'
                     ) -> ImageData:
-    "Defect images from one of `STREAMS`, disjoint from `load_splits`' images and from the other stream."
+    "Defect images from one of `STREAMS`, disjoint from `load_splits`' images and from the other streams."
     check_choice('data', data, ('defects', 'defects10')); check_choice('stream', stream, STREAMS)
     check_range('n_per_class', n_per_class, 1, STREAMS['unlabeled'] - STREAMS['teacher'], integer=True)
     return make_defects(n_per_class, size, seed, 10 if data == 'defects10' else 12, start=STREAMS[stream])
@@ -270,12 +270,13 @@ def omitted_class_run(splits:Splits,          # the full splits (the teacher's)
                       student:str,            # student architecture
                       k:int,                  # the class left out of the transfer set
                       seed:int|list=0,        # student seed, or a list of seeds (side by side with the run's `train_jobs`)
-                      epochs:int=30,          # student epochs
+                      epochs:int=30,          # student epochs on `splits.train` without class k (with `extra`: as many optimizer steps)
                       T:float=20.0,           # temperature (Hinton: 20)
                       max_rate:float=0.01,    # see `omitted_class_bias`
                       recipe:str='one_cycle', # the students' recipe
                       bs:int=64,              # batch size
                       augment:bool=False,     # augment the transfer images (the teacher sees the same views)
+                      extra:ImageData|None=None, # further labeled images for the transfer set (class k dropped from them too)
                       name:str|None=None,     # in a study run, the prefix of the two students' names (None: from what they train)
                       run=None,               # the study run's context (`Report.run`): checkpoints, DDP processes, progress
                      ) -> dict|list:
@@ -284,6 +285,10 @@ def omitted_class_run(splits:Splits,          # the full splits (the teacher's)
     stats = channel_stats(splits.train)
     drop = lambda d: d.subset(np.flatnonzero(d.y != k))
     transfer = Splits(drop(splits.train), drop(splits.valid), splits.test)
+    if extra is not None:   # more transfer images at the same optimizer steps: more images, not more training
+        base = len(transfer.train)
+        transfer = Splits(drop(add_images(splits, extra).train), transfer.valid, splits.test)
+        epochs = matched_epochs(epochs, len(transfer.train), base, bs)
     seeds = [seed] if isinstance(seed, (int, np.integer)) else list(seed)
     trainings = []   # every training is set up first, so a study run's `train_jobs` can train them side by side
     for s in seeds:
@@ -317,7 +322,8 @@ def _omitted_row(splits, transfer, teacher, stats, k, seed, epochs, T, max_rate,
     alone_on_test = with_class_bias(alone_z, k, labeled_best_bias(alone_z, y, k))
     # the control: the same rule on the student that never had soft targets (it may rank unfamiliar images high)
     alone_fixed = with_class_bias(alone_z, k, omitted_class_bias(class_logits(runs['alone'].model, transfer.train, stats), k, max_rate))
-    return dict(seed=seed, k=k, epochs=epochs, T=T, bias=bias, unseen_before=acc(test_z, is_k), unseen_after=acc(fixed, is_k),
+    return dict(seed=seed, k=k, epochs=epochs, T=T, transfer_images=len(transfer.train), bias=bias, unseen_before=acc(test_z, is_k),
+                unseen_after=acc(fixed, is_k),
                 others_before=acc(test_z, ~is_k), others_after=acc(fixed, ~is_k), accuracy_after=acc(fixed, y == y),
                 bias_held_out=bias_held, unseen_after_held_out=acc(held, is_k), others_after_held_out=acc(held, ~is_k),
                 alone_unseen=acc(alone_z, is_k), alone_others=acc(alone_z, ~is_k), teacher_unseen=acc(teacher_z, is_k),
