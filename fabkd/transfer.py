@@ -24,9 +24,9 @@ from .report import record_kd_pair, converged, CONVERGED_TAIL
 # %% auto #0
 __all__ = ['STREAMS', 'TRANSFER_ARMS', 'generated_images', 'without_labels', 'labeled_subset', 'add_images', 'teacher_splits',
            'load_unlabeled_folder', 'transfer_sets', 'folder_note', 'matched_epochs', 'class_logits', 'pseudo_labeled',
-           'class_margin', 'omitted_class_bias', 'with_class_bias', 'unseen_class_auc', 'labeled_best_bias',
-           'UnseenClassCurve', 'omitted_class_run', 'late_gain', 'transfer_arms', 'transfer_verdicts',
-           'teacher_knows_more']
+           'class_margin', 'omitted_class_bias', 'with_class_bias', 'unseen_class_auc', 'held_out_fidelity',
+           'labeled_best_bias', 'UnseenClassCurve', 'omitted_class_run', 'late_gain', 'transfer_arms',
+           'transfer_verdicts', 'teacher_knows_more']
 
 # %% ../nbs/12_transfer.ipynb #23b89328
 STREAMS = {'teacher': 1_000_000, 'unlabeled': 2_000_000, 'transfer': 3_000_000}   # first image of each stream; `load_splits` starts at 0
@@ -221,6 +221,18 @@ def unseen_class_auc(logits:torch.Tensor, # a model's logits on labeled images (
         raise FabkdError(f"k={k} is not valid for these labels; allowed: a class some but not all images have.")
     return float(roc_auc_score(y == k, class_margin(logits, k).numpy()))
 
+# %% ../nbs/12_transfer.ipynb #9acd08d9
+def held_out_fidelity(student_z:torch.Tensor, # the student's logits on held-out transfer images (none of class k)
+                      teacher_z:torch.Tensor, # the teacher's logits on the same images
+                      k:int,                  # the class the transfer set lacks
+                     ) -> dict:
+    "How closely a student follows its teacher without class k's images: top-1 agreement, KL at T = 1, rank correlation of class k's margin."
+    from scipy.stats import spearmanr
+    s, t = student_z.float(), teacher_z.float()
+    kl = torch.nn.functional.kl_div(s.log_softmax(1), t.log_softmax(1), log_target=True, reduction='batchmean').item()
+    return dict(agreement=(s.argmax(1) == t.argmax(1)).float().mean().item(), kl=kl,
+                k_rank=float(spearmanr(class_margin(s, k).numpy(), class_margin(t, k).numpy()).statistic))
+
 # %% ../nbs/12_transfer.ipynb #983adcf4
 def labeled_best_bias(logits:torch.Tensor, # a model's logits on labeled images (e.g. the test split)
                       y,                   # their labels
@@ -322,6 +334,9 @@ def _omitted_row(splits, transfer, teacher, stats, k, seed, epochs, T, max_rate,
     alone_on_test = with_class_bias(alone_z, k, labeled_best_bias(alone_z, y, k))
     # the control: the same rule on the student that never had soft targets (it may rank unfamiliar images high)
     alone_fixed = with_class_bias(alone_z, k, omitted_class_bias(class_logits(runs['alone'].model, transfer.train, stats), k, max_rate))
+    # without class k's images: how closely each student follows the teacher on the held-out transfer images
+    held_t = class_logits(teacher, transfer.valid, stats)
+    fid, alone_fid = (held_out_fidelity(class_logits(runs[a].model, transfer.valid, stats), held_t, k) for a in ('kd', 'alone'))
     return dict(seed=seed, k=k, epochs=epochs, T=T, transfer_images=len(transfer.train), bias=bias, unseen_before=acc(test_z, is_k),
                 unseen_after=acc(fixed, is_k),
                 others_before=acc(test_z, ~is_k), others_after=acc(fixed, ~is_k), accuracy_after=acc(fixed, y == y),
@@ -333,6 +348,7 @@ def _omitted_row(splits, transfer, teacher, stats, k, seed, epochs, T, max_rate,
                 unseen_after_bias_on_test=acc(on_test, is_k), others_after_bias_on_test=acc(on_test, ~is_k),
                 accuracy_after_bias_on_test=acc(on_test, y == y), alone_unseen_after_bias_on_test=acc(alone_on_test, is_k),
                 kd_best_epoch=runs['kd'].best_epoch, alone_best_epoch=runs['alone'].best_epoch,
+                **{f'fidelity_{n}': v for n, v in fid.items()}, alone_fidelity_k_rank=alone_fid['k_rank'],
                 curve=[dict(epoch=int(e) + 1, **{n: r[f'curve_{n}'] for n in ('bias', 'unseen_before', 'unseen_after')})
                        for e, r in runs['kd'].history.iterrows() if 'curve_bias' in r])   # the history: workers and checkpoints keep it
 
