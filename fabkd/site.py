@@ -272,6 +272,12 @@ def publish_latest(runs_root=None, # folder holding `<study>/<run-id>/` (default
     return written
 
 # %% ../nbs/75_site.ipynb #5bc2ed18
+def _cpu_label(prov:dict) -> str:
+    "The CPU a run's provenance names, as the studies table shows it: its name and its widest kernels (AMX, AVX-512 or ATen's level)."
+    isa = prov.get('cpu_isa') or {}
+    name = re.sub(r'\(R\)|\(TM\)| Processor$', '', str(prov.get('cpu') or '?')).strip()
+    return f"{name} ({'AMX' if isa.get('amx') else 'AVX-512' if isa.get('avx512') else isa.get('torch_capability') or '?'})"
+
 def studies_summary(latest_dir=None, # published study pages (default reports/_latest)
                    ) -> pd.DataFrame:
     "One row per published study: preset, data, wall time, teacher quality, KD verdict, best compression, claims ✓/✗/?."
@@ -287,6 +293,7 @@ def studies_summary(latest_dir=None, # published study pages (default reports/_l
         bc = best_compression(res, study); n = claim_counts(res)
         rows.append({'study': name, 'seed': study.seed_doc, 'preset': res['preset'], 'data': res['parameters'].get('data'),
                      'commit': commit[:7] + ('-dirty' if commit.endswith('-dirty') else ''), 'minutes': round(res['wall_seconds']/60, 1),
+                     'cpu': _cpu_label(res['provenance']),
                      'teacher − alone (test, points)': gaps or '–', 'KD verdict': kd or '–',
                      'best compression': f"{bc[0]:.1f}× ({bc[1]} → {bc[2]})" if bc else '–',
                      'claims ✓/✗/?': f"{n['consistent']}/{n['contradicted']}/{n['not comparable']}"})
