@@ -219,7 +219,8 @@ def load_weights(path, # `.safetensors`, or a `.pt`/`.pth` holding only tensors
     raise FabkdError(f"path={str(path)!r} is not valid; allowed: '.safetensors', '.pt', '.pth' or '.bin'.")
 
 # %% ../nbs/00_core.ipynb #a0452d47
-PORTABLE_KERNELS = {'ONEDNN_MAX_CPU_ISA': 'AVX2', 'ATEN_CPU_CAPABILITY': 'avx2', 'MKL_CBWR': 'COMPATIBLE'}   # read when torch's kernels start
+# read when torch's kernels start; MKL's AVX2 branch is Intel's only, COMPATIBLE (SSE2) is its branch for any x86 CPU
+PORTABLE_KERNELS = {'ONEDNN_MAX_CPU_ISA': 'AVX2', 'ATEN_CPU_CAPABILITY': 'avx2', 'MKL_CBWR': 'COMPATIBLE'}
 KERNEL_MODES = ('native', 'portable')
 
 def kernel_env(mode:str, # one of `KERNEL_MODES`

@@ -64,7 +64,7 @@ def teacher_spec(arch:str,            # one of `MODELS`
     extra = {} if patience is None else dict(patience=int(patience))   # only when set: entries banked without it keep their keys
     if lr is not None: extra['lr'] = float(lr)                          # only when set, as patience
     if clip is not None: extra['clip'] = float(clip)                    # likewise
-    if kernel_mode() != 'native':   # other kernels train other weights (fabkd.core); the settings, so that a changed setting is another entry
+    if kernel_mode() != 'native':   # other kernels train other weights (fabkd.core); keyed by the settings: a changed one, another entry
         extra['kernels'] = {k: os.environ.get(k) for k in PORTABLE_KERNELS}
     if torch.get_num_threads() != BANK_THREADS: extra['threads'] = torch.get_num_threads()   # other threads, other weights
     return dict(**extra, format=BANK_FORMAT, arch=arch, num_classes=splits.c, stem=stem, data=splits.train.name,
