@@ -125,6 +125,10 @@ def _isa(res:dict) -> str|None:
     isa = res.get('provenance', {}).get('cpu_isa', {})
     return None if not isa.get('torch_capability') else isa['torch_capability'] + ('+AMX' if isa.get('amx') else '')
 
+def _cpu(res:dict) -> str:
+    "The CPU a run names, with its instruction set when recorded: as a page's header and the studies table show it."
+    return f"{res.get('provenance', {}).get('cpu')}" + (f" ({_isa(res)})" if _isa(res) else '')
+
 def _comparison(previous:dict, res:dict) -> str:
     now, before = key_metrics(res), previous['metrics']
     rows = [dict(metric=k, previous=before[k], this_run=now[k], change=now[k] - before[k]) for k in now if k in before]
@@ -240,7 +244,7 @@ def study_page(run:Path, res:dict, previous:dict|None=None) -> nbformat.Notebook
     title, _, intro = first.source.partition('\n') if first.cell_type == 'markdown' and first.source.startswith('# ') else ('', '', '')
     prov = res['provenance']
     head = (f"> **Run** `{res['run_id']}` · **preset** `{res['preset']}` · **data** `{res['parameters'].get('data')}` · "
-            f"**commit** `{str(prov.get('git_commit'))[:10]}` · **CPU** {prov.get('cpu')}" + (f" ({_isa(res)})" if _isa(res) else '')
+            f"**commit** `{str(prov.get('git_commit'))[:10]}` · **CPU** " + _cpu(res)
             + ('' if _kernels(res) == 'native' else f" ({_kernels(res)} kernels)") + f" · **GPU** {prov.get('gpu') or 'none'} · "
             f"**wall time** {res['wall_seconds']/60:.1f} min. Every number below was printed by this run (`{res['study']}.results.json`).")
     body = [c for c in (rest if title else nb.cells) if not {'parameters', 'injected-parameters'} & set(c.metadata.get('tags', []))]
@@ -272,12 +276,6 @@ def publish_latest(runs_root=None, # folder holding `<study>/<run-id>/` (default
     return written
 
 # %% ../nbs/75_site.ipynb #5bc2ed18
-def _cpu_label(prov:dict) -> str:
-    "The CPU a run's provenance names, as the studies table shows it: its name and its widest kernels (AMX, AVX-512 or ATen's level)."
-    isa = prov.get('cpu_isa') or {}
-    name = re.sub(r'\(R\)|\(TM\)| Processor$', '', str(prov.get('cpu') or '?')).strip()
-    return f"{name} ({'AMX' if isa.get('amx') else 'AVX-512' if isa.get('avx512') else isa.get('torch_capability') or '?'})"
-
 def studies_summary(latest_dir=None, # published study pages (default reports/_latest)
                    ) -> pd.DataFrame:
     "One row per published study: preset, data, wall time, teacher quality, KD verdict, best compression, claims ✓/✗/?."
@@ -293,7 +291,7 @@ def studies_summary(latest_dir=None, # published study pages (default reports/_l
         bc = best_compression(res, study); n = claim_counts(res)
         rows.append({'study': name, 'seed': study.seed_doc, 'preset': res['preset'], 'data': res['parameters'].get('data'),
                      'commit': commit[:7] + ('-dirty' if commit.endswith('-dirty') else ''), 'minutes': round(res['wall_seconds']/60, 1),
-                     'cpu': _cpu_label(res['provenance']),
+                     'cpu': _cpu(res),
                      'teacher − alone (test, points)': gaps or '–', 'KD verdict': kd or '–',
                      'best compression': f"{bc[0]:.1f}× ({bc[1]} → {bc[2]})" if bc else '–',
                      'claims ✓/✗/?': f"{n['consistent']}/{n['contradicted']}/{n['not comparable']}"})

@@ -326,7 +326,8 @@ def _omitted_row(splits, transfer, teacher, stats, k, seed, epochs, T, max_rate,
     bias = omitted_class_bias(class_logits(runs['kd'].model, transfer.train, stats), k, max_rate)
     fixed = with_class_bias(test_z, k, bias)
     # the same rule on the held-out transfer images (validation without class k): the student's margins there are a test image's
-    bias_held = omitted_class_bias(class_logits(runs['kd'].model, transfer.valid, stats), k, max_rate)
+    held_z = class_logits(runs['kd'].model, transfer.valid, stats)
+    bias_held = omitted_class_bias(held_z, k, max_rate)
     held = with_class_bias(test_z, k, bias_held)
     alone_z, teacher_z = class_logits(runs['alone'].model, splits.test, stats), class_logits(teacher, splits.test, stats)
     # Hinton's choice, on test: what the ranking allows (`labeled_best_bias`), for the distilled student and the control
@@ -336,7 +337,8 @@ def _omitted_row(splits, transfer, teacher, stats, k, seed, epochs, T, max_rate,
     alone_fixed = with_class_bias(alone_z, k, omitted_class_bias(class_logits(runs['alone'].model, transfer.train, stats), k, max_rate))
     # without class k's images: how closely each student follows the teacher on the held-out transfer images
     held_t = class_logits(teacher, transfer.valid, stats)
-    fid, alone_fid = (held_out_fidelity(class_logits(runs[a].model, transfer.valid, stats), held_t, k) for a in ('kd', 'alone'))
+    fid = held_out_fidelity(held_z, held_t, k)
+    alone_fid = held_out_fidelity(class_logits(runs['alone'].model, transfer.valid, stats), held_t, k)
     return dict(seed=seed, k=k, epochs=epochs, T=T, transfer_images=len(transfer.train), bias=bias, unseen_before=acc(test_z, is_k),
                 unseen_after=acc(fixed, is_k),
                 others_before=acc(test_z, ~is_k), others_after=acc(fixed, ~is_k), accuracy_after=acc(fixed, y == y),
