@@ -170,11 +170,14 @@ def class_logits(model:torch.nn.Module, # any classifier
                  stats:tuple,           # (mean, std) the model was trained with
                  bs:int=256,            # inference batch size
                 ) -> torch.Tensor:
-    "The model's logits for every image of `data`, unaugmented, in eval mode."
+    "The model's logits for every image of `data`, unaugmented, in eval mode, on the CPU."
     ds, out = ImageDataset(data, *stats), []
+    # the images go to the model's device (CUDA in a GPU run: a study's first GPU run failed here) and the logits come back
+    dev = next((p.device for p in model.parameters()), torch.device('cpu'))   # a model without parameters runs on the CPU
     was = model.training; model.eval()
     with torch.no_grad():
-        for s0 in range(0, len(ds), bs): out.append(model(torch.stack([ds.get(i) for i in range(s0, min(len(ds), s0 + bs))])).float())
+        for s0 in range(0, len(ds), bs):
+            out.append(model(torch.stack([ds.get(i) for i in range(s0, min(len(ds), s0 + bs))]).to(dev)).float().cpu())
     model.train(was)
     return torch.cat(out)
 
