@@ -127,7 +127,8 @@ def _isa(res:dict) -> str|None:
 
 def _cpu(res:dict) -> str:
     "The CPU a run names, with its instruction set when recorded: as a page's header and the studies table show it."
-    return f"{res.get('provenance', {}).get('cpu')}" + (f" ({_isa(res)})" if _isa(res) else '')
+    isa = _isa(res)
+    return f"{res.get('provenance', {}).get('cpu')}" + (f" ({isa})" if isa else '')
 
 def _comparison(previous:dict, res:dict) -> str:
     now, before = key_metrics(res), previous['metrics']
