@@ -33,6 +33,7 @@ RECIPES = {
     'one_cycle': dict(lr=3e-3, wd=1e-2, decouple_wd=True, label_smoothing=0.0, schedule='one_cycle'),
     'seed000':   dict(lr=1e-3, wd=1e-4, decouple_wd=True, label_smoothing=0.1, schedule='plateau'),
     'seed003':   dict(lr=1e-3, wd=1e-4, decouple_wd=False, label_smoothing=0.0, schedule='step'),
+    'anneal_on_plateau': dict(lr=3e-3, wd=1e-2, decouple_wd=True, label_smoothing=0.0, schedule='reduce_on_plateau'),
 }
 
 def sched_step(start:float, # learning rate at the beginning
@@ -162,7 +163,9 @@ def make_learner(model:torch.nn.Module, # the network to train
     learn.recipe = recipe
     return learn
 
-def fit_recipe(learn:Learner, epochs:int, quiet:bool=False):
+def fit_recipe(learn:Learner, epochs:int, quiet:bool=False,
+               patience:int|None=None, # the fit's early stopping: `anneal_on_plateau` lowers the rate after 0.4 × as many flat epochs
+              ):
     "Train `learn` for `epochs` with its recipe's schedule."
     check_range('epochs', epochs, 1, integer=True)
     r, lr = RECIPES[learn.recipe], learn.lr
@@ -172,6 +175,10 @@ def fit_recipe(learn:Learner, epochs:int, quiet:bool=False):
         if r['schedule'] == 'one_cycle': learn.fit_one_cycle(epochs, lr)
         elif r['schedule'] == 'plateau':
             learn.fit(epochs, lr, cbs=ReduceLROnPlateau(monitor='macro_f1', comp=np.greater, patience=2, factor=2., min_lr=1e-6))
+        elif r['schedule'] == 'reduce_on_plateau':
+            be = learn.cbs.filter(lambda c: isinstance(c, BestEpoch))[0]   # the same metric and smallest rise as the best epoch
+            learn.fit(epochs, lr, cbs=ReduceLROnPlateau(monitor=be.monitor, comp=be.comp, min_delta=be.min_delta, factor=3., min_lr=1e-6,
+                                                        patience=max(1, round(0.4*patience)) if patience else 5))
         else:
             learn.fit(epochs, lr, cbs=ParamScheduler({'lr': sched_step(lr, max(1, math.ceil(epochs/math.ceil(epochs/3))))}))
     return learn
@@ -197,7 +204,7 @@ def fit_best(model:torch.nn.Module, dls, epochs:int, recipe:str='one_cycle', cbs
     stop = [StopAfterBest(monitor=be.monitor, comp=be.comp, min_delta=min_delta, patience=patience)] if patience is not None else []
     learn.add_cbs(stop)
     t0 = time.perf_counter()
-    fit_recipe(learn, epochs, quiet=quiet)
+    fit_recipe(learn, epochs, quiet=quiet, patience=patience)
     secs = time.perf_counter() - t0
     learn.remove_cbs(list(cbs or []) + extra + stop)  # what follows (evaluation) runs the plain model
     return learn, be, secs

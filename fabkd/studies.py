@@ -108,7 +108,7 @@ def declared_param(name:str,            # the parameter
     return Param(_TYPES[t], check, (comment or '').strip(), nullable, default)
 
 # %% ../nbs/60_studies.ipynb #a0da5726
-_RECIPES = ('one_cycle', 'seed000', 'seed003')   # fabkd.learner.RECIPES (a test keeps them equal; no torch here)
+_RECIPES = ('one_cycle', 'seed000', 'seed003', 'anneal_on_plateau')   # fabkd.learner.RECIPES (a test keeps them equal; no torch here)
 # every study takes these; a study's parameters cell gives them its own defaults (`seed = 0`) without declaring them again
 COMMON_PARAMS = {
     'data': Param(str, _in(*DATASETS), 'dataset name', default='digits'),
