@@ -6,12 +6,12 @@ from pathlib import Path
 import torch
 from conftest import FABKD
 
-# the smallest build that trains and banks (16 px, one epoch): these tests are about the bank, not the teacher
+# a build that trains and banks in one epoch: these tests are about the bank, not the teacher
 BUILD = """
 import json, sys
 from fabkd.data import load_splits
 from fabkd.teachers import TeacherBank
-res, info = TeacherBank(sys.argv[1]).get('compact_cnn', load_splits('digits', size=16, seed=0), epochs=1)
+res, info = TeacherBank(sys.argv[1]).get('compact_cnn', load_splits('digits', size=32, seed=0), epochs=1)
 print(json.dumps(dict(source=info['source'], key=info['key'], test=res.test['accuracy'])))
 """
 
