@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-## seed 000's study at the cpu preset (embedded data, students two at a time (train_jobs 2), teacher banked: 40.0 min on a 2-core Intel Xeon with AMX, run 20261204-201818-ae97e5, whose teacher `fabkd teachers build` had trained into a cold bank in 11.9 min just before; 41.0 min on a 2-core AMD EPYC with AVX-512 with the earlier one-cycle transfer students, run 20261204-084117-86bcac) -> reports/_runs/fabgaurd_defects/<run-id>/
+## seed 000's study at the cpu preset (embedded data, students two at a time (train_jobs 2), teacher banked: 37.4 min on a 2-core Intel Xeon with AMX, run 20261205-021454-aeee7a (40.0 in run 20261204-201818-ae97e5, whose teacher `fabkd teachers build` had trained into a cold bank in 11.9 min just before); 41.0 min on a 2-core AMD EPYC with AVX-512 with the earlier one-cycle transfer students, run 20261204-084117-86bcac) -> reports/_runs/fabgaurd_defects/<run-id>/
 study: $(STAMP)
 	$(BIN)/fabkd study run fabgaurd_defects --preset cpu
 
