@@ -89,6 +89,18 @@ def test_smoke_models_learn(smoke_runs):
         checked[res['study']] = len(keys)
     assert set(checked) == set(STUDIES) and min(checked.values()) > 0, checked
 
+def test_smoke_pairs_keep_their_seeds(smoke_runs):
+    "udacisense_pipelines repeats each student's comparison over its own seed list (`seeds`, `tiny_seeds`): the table and the KD pair say so."
+    root, _ = smoke_runs
+    (run,) = (root/'udacisense_pipelines').iterdir()
+    res = load_results(run); p, m, rows = res['parameters'], res['metrics'], res['tables']['training']
+    assert len(p['tiny_seeds']) != len(p['seeds'])   # the smoke preset gives the two pairs seed lists of different lengths
+    for name, seeds, pair in (('student', p['seeds'], f"mobilenet_v3_small->mnv3s_w{p['width_mult']}"),
+                              ('tiny', p['tiny_seeds'], 'mobilenet_v3_small->tiny')):
+        want = sorted({p['seed'], *seeds})
+        for kind in ('alone', 'kd'): assert sorted(r['seed'] for r in rows if r['model'] == f'{name}_{kind}') == want, (name, kind)
+        assert m[f'kd.{pair}.seeds'] == len(want), pair
+
 def test_smoke_budget_curve(smoke_runs):
     "small_cnn_kd records KD − alone per (mode, budget), paired by seed, and the cached-view comparison."
     root, _ = smoke_runs
