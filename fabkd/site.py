@@ -149,6 +149,12 @@ def _comparison(previous:dict, res:dict) -> str:
     if kernels != kernels_before:
         where += (f"; ⚠ **other CPU kernels** ({kernels_before}, this run: {kernels}): they train the same seed to other weights, "
                   "so a difference is not the code's alone")
+    if 'parameters' in previous:   # records published before the history kept parameters have none: nothing to compare
+        now_p, before_p = res.get('parameters', {}), previous['parameters']
+        shown = lambda p, k: json.dumps(p[k]) if k in p else 'not set'
+        changed = [f"`{k}` {shown(now_p, k)} (previous: {shown(before_p, k)})" for k in sorted(now_p.keys() | before_p.keys())
+                   if not (k in now_p and k in before_p and now_p[k] == before_p[k])]
+        if changed: where += f"; ⚠ **other parameters**: {', '.join(changed)}, so a difference is not the code's alone"
     return (f"**Compared with the previous published run** `{previous['run_id']}` (same preset and data, commit "
             f"`{str(previous['commit'])[:10]}`{where}; timings are left out, they belong to `make bench`):\n\n" + md_table(rows))
 
@@ -192,7 +198,7 @@ def parameters_markdown(res:dict, study) -> str:
 def _history_record(res:dict) -> dict:
     return dict(run_id=res['run_id'], preset=res['preset'], data=res['parameters'].get('data'), commit=res['provenance'].get('git_commit'),
                 time_utc=res['provenance'].get('time_utc'), cpu=res['provenance'].get('cpu'), isa=_isa(res),
-                kernels=_kernels(res), metrics=key_metrics(res))
+                kernels=_kernels(res), parameters=res.get('parameters', {}), metrics=key_metrics(res))
 
 def _previous(history:list, res:dict) -> dict|None:
     "The newest earlier published run with the same preset and data."
@@ -268,7 +274,9 @@ def publish_latest(runs_root=None, # folder holding `<study>/<run-id>/` (default
         hpath, old = dest/f'{name}.history.json', dest/f'{name}.results.json'
         history = json.loads(hpath.read_text()) if hpath.is_file() else []
         for r in ([json.loads(old.read_text())] if old.is_file() else []) + [res]:
-            if r['run_id'] not in {h['run_id'] for h in history}: history.append(_history_record(r))
+            rec = next((h for h in history if h['run_id'] == r['run_id']), None)
+            if rec is None: history.append(_history_record(r))
+            elif 'parameters' not in rec: rec['parameters'] = r.get('parameters', {})   # a record from before the history kept them
         atomic_write_text(dest/f'{name}.ipynb', nbformat.writes(study_page(run, res, _previous(history, res))))
         shutil.copyfile(run/'results.json', dest/f'{name}.results.json')
         atomic_write_json(hpath, history)
