@@ -26,7 +26,7 @@ __all__ = ['STREAMS', 'TRANSFER_ARMS', 'generated_images', 'without_labels', 'la
            'load_unlabeled_folder', 'transfer_sets', 'folder_note', 'matched_epochs', 'class_logits', 'pseudo_labeled',
            'class_margin', 'omitted_class_bias', 'with_class_bias', 'unseen_class_auc', 'held_out_fidelity',
            'labeled_best_bias', 'UnseenClassCurve', 'omitted_class_run', 'late_gain', 'transfer_arms',
-           'transfer_verdicts', 'teacher_knows_more']
+           'transfer_verdicts', 'soft_vs_hard', 'teacher_knows_more']
 
 # %% ../nbs/12_transfer.ipynb #23b89328
 STREAMS = {'teacher': 1_000_000, 'unlabeled': 2_000_000, 'transfer': 3_000_000}   # first image of each stream; `load_splits` starts at 0
@@ -446,6 +446,19 @@ def transfer_verdicts(rep,                  # the study's `Report`
                    + ('' if both else ' (an arm not converged: no finding)'))
     return pd.DataFrame(rows)
 
+# %% ../nbs/12_transfer.ipynb #059e55f9
+def soft_vs_hard(teacher:torch.nn.Module, # the teacher the arms learn from
+                 train:ImageData,         # the student's training split with its labels
+                 unlabeled:ImageData,     # every image the student gets without a label
+                 stats:tuple,             # (mean, std) the teacher was trained with
+                 T:float=1.0,             # the distillation temperature
+                ) -> dict:
+    "How near the teacher's soft targets are to its hard pseudo-labels: its accuracy on `train`, its mean top-class probability on `unlabeled` at T."
+    check_range('T', T, 0, lo_open=True)
+    acc = float((class_logits(teacher, train, stats).argmax(1).numpy() == train.y).mean())
+    top = float(torch.softmax(class_logits(teacher, unlabeled, stats)/T, 1).max(1).values.mean())
+    return dict(teacher_train_accuracy=acc, soft_target_top1=top)
+
 # %% ../nbs/12_transfer.ipynb #76172e75
 def teacher_knows_more(rep,                # the study's `Report`
                        splits:Splits,      # the study's splits (its teacher trained on `splits.train`)
@@ -473,6 +486,11 @@ def teacher_knows_more(rep,                # the study's `Report`
     # the study's own recipe and stopping rule for these students when it declares them (None recipe: the study's `recipe`)
     recipe = p.get('transfer_recipe') or p['recipe']
     patience = p['transfer_patience'] if 'transfer_patience' in p else p['patience']
+    overlap = soft_vs_hard(teacher.model.eval(), splits.train, unl, stats, p['transfer_T'])
+    for k, v in overlap.items(): rep.metric(f'transfer.{pair}.{k}', v)
+    print(f"teacher: {overlap['teacher_train_accuracy']:.3f} accurate on the student's training split (its pseudo-labels for the images "
+          f"that lose their labels); its soft targets at T = {p['transfer_T']:g} put {overlap['soft_target_top1']:.3f} on their top class "
+          "on average. The nearer both are to 1, the less distillation can add over self-training.")
     rows = [dict(n_labeled=len(lab_sp.train), n_unlabeled=len(unl), **r)
             for r in transfer_arms(lab_sp, unl, teacher.model.eval(), stats, student, seed=list(p['seeds']), epochs=p['epochs'],
                                    patience=patience, min_delta=p.get('transfer_min_delta', 0.),
