@@ -453,7 +453,7 @@ def soft_vs_hard(teacher:torch.nn.Module, # the teacher the arms learn from
                  stats:tuple,             # (mean, std) the teacher was trained with
                  T:float=1.0,             # the distillation temperature
                 ) -> dict:
-    "How near the teacher's soft targets are to its hard pseudo-labels: its accuracy on `train`, its mean top-class probability on `unlabeled` at T."
+    "How near the teacher's soft targets are to its hard pseudo-labels: accuracy on `train`, mean top-class probability at T."
     check_range('T', T, 0, lo_open=True)
     acc = float((class_logits(teacher, train, stats).argmax(1).numpy() == train.y).mean())
     top = float(torch.softmax(class_logits(teacher, unlabeled, stats)/T, 1).max(1).values.mean())
